@@ -1,0 +1,2 @@
+//! Criterion benchmarks of flag decisions (filled in with the engine).
+fn main() {}

@@ -1,0 +1,97 @@
+//! Sticky bucketing of keys, compatible with Unleash's gradual rollout strategy.
+//!
+//! A key lands in bucket `murmur3_32("<group_id>:<key>", seed 0) % 100 + 1`, a number from 1 to
+//! 100, and is in a rollout of `p` percent when its bucket is at most `p`. The bucket depends on
+//! the group and key only, so raising a percentage keeps every key that was already in, and the
+//! same key gets the same answer in every process that shares the group id.
+
+/// The bucket, from 1 to 100, of `key` within `group`.
+pub fn bucket(group: &str, key: &str) -> u32 {
+    murmur3_32_parts(&[group.as_bytes(), b":", key.as_bytes()], 0) % 100 + 1
+}
+
+/// MurmurHash3, x86 32-bit variant.
+pub fn murmur3_32(data: &[u8], seed: u32) -> u32 {
+    murmur3_32_parts(&[data], seed)
+}
+
+// Hashing the parts in place instead of formatting "<group>:<key>" into a new String keeps the
+// keyed decision free of allocation.
+fn murmur3_32_parts(parts: &[&[u8]], seed: u32) -> u32 {
+    const C1: u32 = 0xcc9e_2d51;
+    const C2: u32 = 0x1b87_3593;
+
+    let mut h = seed;
+    let mut pending = [0u8; 4];
+    let mut pending_len = 0usize;
+    let mut total = 0usize;
+    let mix = |h: u32, block: u32| -> u32 {
+        let k = block.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
+        (h ^ k).rotate_left(13).wrapping_mul(5).wrapping_add(0xe654_6b64)
+    };
+
+    for part in parts {
+        total += part.len();
+        for &byte in *part {
+            pending[pending_len] = byte;
+            pending_len += 1;
+            if pending_len == 4 {
+                h = mix(h, u32::from_le_bytes(pending));
+                pending_len = 0;
+            }
+        }
+    }
+
+    if pending_len > 0 {
+        let mut k = 0u32;
+        for (i, &byte) in pending[..pending_len].iter().enumerate() {
+            k |= u32::from(byte) << (8 * i);
+        }
+        h ^= k.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
+    }
+
+    // The length is mixed in modulo 2^32, as the reference implementation does.
+    h ^= total as u32;
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x85eb_ca6b);
+    h ^= h >> 13;
+    h = h.wrapping_mul(0xc2b2_ae35);
+    h ^ (h >> 16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn matches_reference_vectors() {
+        assert_eq!(murmur3_32(b"", 0), 0);
+        assert_eq!(murmur3_32(b"hello", 0), 613_153_351);
+        assert_eq!(murmur3_32(b"", 1), 0x514e_28b7);
+        assert_eq!(murmur3_32(b"The quick brown fox jumps over the lazy dog", 0), 0x2e4f_f723);
+    }
+
+    #[test]
+    fn buckets_like_unleash() {
+        // Computed independently with the mmh3 package: mmh3.hash("default:123") % 100 + 1.
+        assert_eq!(bucket("default", "123"), 82);
+    }
+
+    proptest! {
+        #[test]
+        fn bucket_is_within_1_to_100(group in "[a-z_]{1,20}", key in ".{0,40}") {
+            let b = bucket(&group, &key);
+            prop_assert!((1..=100).contains(&b));
+        }
+
+        #[test]
+        fn split_input_hashes_like_joined(a in ".{0,20}", b in ".{0,20}") {
+            let joined = format!("{a}:{b}");
+            prop_assert_eq!(
+                murmur3_32_parts(&[a.as_bytes(), b":", b.as_bytes()], 0),
+                murmur3_32(joined.as_bytes(), 0)
+            );
+        }
+    }
+}
