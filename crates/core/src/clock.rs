@@ -23,7 +23,9 @@ pub struct SystemClock {
 impl SystemClock {
     /// A clock whose monotonic origin is the moment of its creation.
     pub fn new() -> Self {
-        Self { origin: Instant::now() }
+        Self {
+            origin: Instant::now(),
+        }
     }
 }
 
@@ -40,7 +42,9 @@ impl Clock for SystemClock {
     }
 
     fn unix_ms(&self) -> u64 {
-        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64)
     }
 }
 
@@ -54,7 +58,10 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock at monotonic zero and the given wall-clock time.
     pub fn new(unix_ms: u64) -> Self {
-        Self { monotonic_ns: AtomicU64::new(0), unix_ms: AtomicU64::new(unix_ms) }
+        Self {
+            monotonic_ns: AtomicU64::new(0),
+            unix_ms: AtomicU64::new(unix_ms),
+        }
     }
 
     /// Moves both clocks forward by `ns` nanoseconds.

@@ -27,7 +27,10 @@ fn murmur3_32_parts(parts: &[&[u8]], seed: u32) -> u32 {
     let mut total = 0usize;
     let mix = |h: u32, block: u32| -> u32 {
         let k = block.wrapping_mul(C1).rotate_left(15).wrapping_mul(C2);
-        (h ^ k).rotate_left(13).wrapping_mul(5).wrapping_add(0xe654_6b64)
+        (h ^ k)
+            .rotate_left(13)
+            .wrapping_mul(5)
+            .wrapping_add(0xe654_6b64)
     };
 
     for part in parts {
@@ -69,7 +72,10 @@ mod tests {
         assert_eq!(murmur3_32(b"", 0), 0);
         assert_eq!(murmur3_32(b"hello", 0), 613_153_351);
         assert_eq!(murmur3_32(b"", 1), 0x514e_28b7);
-        assert_eq!(murmur3_32(b"The quick brown fox jumps over the lazy dog", 0), 0x2e4f_f723);
+        assert_eq!(
+            murmur3_32(b"The quick brown fox jumps over the lazy dog", 0),
+            0x2e4f_f723
+        );
     }
 
     #[test]

@@ -27,8 +27,11 @@ const FEATURE_KEYS: [&str; 7] = [
     "dependencies",
     "group_id",
 ];
-const GLOBAL_KEYS: [&str; 3] =
-    ["enable_automatic_degradation", "enable_performance_alerts", "metrics_retention_hours"];
+const GLOBAL_KEYS: [&str; 3] = [
+    "enable_automatic_degradation",
+    "enable_performance_alerts",
+    "metrics_retention_hours",
+];
 const TOP_KEYS: [&str; 2] = ["features", "global_settings"];
 const MAX_GROUP_ID_LEN: usize = 256;
 const ENV_FORMS: &str = "true, false, enabled, disabled, shadow, canary:N or rollout:N \
@@ -199,10 +202,16 @@ where
             )),
             _ => match parse_env_state(&value) {
                 Some((state, rollout_percentage)) => {
-                    let entry = FeatureLayer { state: Some(state), rollout_percentage, ..Default::default() };
+                    let entry = FeatureLayer {
+                        state: Some(state),
+                        rollout_percentage,
+                        ..Default::default()
+                    };
                     layer.features.insert(name, (source, entry));
                 }
-                None => problem(format!("'{value}' is not a feature setting; use {ENV_FORMS}")),
+                None => problem(format!(
+                    "'{value}' is not a feature setting; use {ENV_FORMS}"
+                )),
             },
         }
     }
@@ -250,7 +259,9 @@ pub fn parse_file(path: &Path) -> Result<Layer, Vec<Problem>> {
     let metadata = std::fs::metadata(path)
         .map_err(|e| fail(format!("cannot read the configuration file: {e}")))?;
     if !metadata.is_file() {
-        return Err(fail("is not a regular file; give the path of a JSON file".to_owned()));
+        return Err(fail(
+            "is not a regular file; give the path of a JSON file".to_owned(),
+        ));
     }
     check_permissions(&metadata).map_err(fail)?;
     let text = std::fs::read_to_string(path)
@@ -292,7 +303,10 @@ pub fn parse_json(text: &str, source: Source) -> Result<Layer, Vec<Problem>> {
             ),
         )]
     })?;
-    let mut checker = Checker { origin, problems: Vec::new() };
+    let mut checker = Checker {
+        origin,
+        problems: Vec::new(),
+    };
     let layer = checker.document(&document, &source);
     if checker.problems.is_empty() {
         Ok(layer)
@@ -313,7 +327,8 @@ struct Checker {
 
 impl Checker {
     fn problem(&mut self, key: &str, message: String) {
-        self.problems.push(Problem::new(self.origin.clone(), key, message));
+        self.problems
+            .push(Problem::new(self.origin.clone(), key, message));
     }
 
     /// The entries of an object, reporting duplicate and unknown keys.
@@ -324,8 +339,15 @@ impl Checker {
         allowed: Option<&[&str]>,
     ) -> Vec<(&'a str, &'a Json)> {
         let Json::Object(entries) = value else {
-            let what = if path.is_empty() { "the document" } else { path };
-            self.problem(path, format!("{what} must be a JSON object, got {}", value.describe()));
+            let what = if path.is_empty() {
+                "the document"
+            } else {
+                path
+            };
+            self.problem(
+                path,
+                format!("{what} must be a JSON object, got {}", value.describe()),
+            );
             return Vec::new();
         };
         let mut seen: Vec<&str> = Vec::new();
@@ -359,7 +381,9 @@ impl Checker {
                 "features" => {
                     for (name, entry) in self.object(value, "features", None) {
                         if let Some(feature) = self.feature(name, entry) {
-                            layer.features.insert(name.to_owned(), (source.clone(), feature));
+                            layer
+                                .features
+                                .insert(name.to_owned(), (source.clone(), feature));
                         }
                     }
                 }
@@ -435,7 +459,10 @@ impl Checker {
             }
             other => {
                 let got = other.describe();
-                self.problem(at, format!("expected a state string ({accepted}), got {got}"));
+                self.problem(
+                    at,
+                    format!("expected a state string ({accepted}), got {got}"),
+                );
                 None
             }
         }
@@ -459,7 +486,10 @@ impl Checker {
             }
             other => {
                 let got = other.describe();
-                self.problem(at, format!("expected a whole number of at least 1, got {got}"));
+                self.problem(
+                    at,
+                    format!("expected a whole number of at least 1, got {got}"),
+                );
                 None
             }
         }
@@ -510,7 +540,10 @@ impl Checker {
                 Json::String(name) => names.push(name.clone()),
                 other => {
                     let got = other.describe();
-                    self.problem(&item_at, format!("expected a feature name string, got {got}"))
+                    self.problem(
+                        &item_at,
+                        format!("expected a feature name string, got {got}"),
+                    )
                 }
             }
         }
@@ -551,7 +584,9 @@ fn suggestion(unknown: &str, accepted: &[&str]) -> String {
             *distance <= 3 || candidate.starts_with(unknown) || unknown.starts_with(*candidate)
         })
         .min_by_key(|(distance, _)| *distance)
-        .map_or_else(String::new, |(_, candidate)| format!(" (did you mean '{candidate}'?)"))
+        .map_or_else(String::new, |(_, candidate)| {
+            format!(" (did you mean '{candidate}'?)")
+        })
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -690,16 +725,24 @@ pub fn resolve(layers: &[&Layer]) -> Result<ResolvedConfig, Vec<Problem>> {
         .iter()
         .map(|(name, d)| {
             let deps = d.settings.dependencies.iter().map(String::as_str);
-            (name.as_str(), deps.filter(|dep| drafts.contains_key(*dep)).collect())
+            (
+                name.as_str(),
+                deps.filter(|dep| drafts.contains_key(*dep)).collect(),
+            )
         })
         .collect();
     for cycle in find_cycles(&graph) {
         let first = cycle.first().copied().unwrap_or_default();
-        let source = drafts.get(first).map(|d| d.sources.dependencies.to_string());
+        let source = drafts
+            .get(first)
+            .map(|d| d.sources.dependencies.to_string());
         problems.push(Problem::new(
             source.unwrap_or_default(),
             format!("features.{first}.dependencies"),
-            format!("dependency cycle: {}; remove one of these dependencies", cycle.join(" -> ")),
+            format!(
+                "dependency cycle: {}; remove one of these dependencies",
+                cycle.join(" -> ")
+            ),
         ));
     }
     if !problems.is_empty() {

@@ -16,7 +16,11 @@ pub struct Problem {
 
 impl Problem {
     pub(crate) fn new(source: impl Into<String>, key: impl Into<String>, message: String) -> Self {
-        Self { source: source.into(), key: key.into(), message }
+        Self {
+            source: source.into(),
+            key: key.into(),
+            message,
+        }
     }
 }
 
@@ -52,5 +56,9 @@ pub enum FlagError {
 }
 
 fn list(problems: &[Problem]) -> String {
-    problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n")
+    problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

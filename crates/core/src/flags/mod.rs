@@ -8,8 +8,10 @@
 
 mod bucket;
 mod config;
+mod engine;
 mod error;
 mod json;
+mod runtime;
 mod settings;
 
 pub use bucket::{bucket, murmur3_32};
@@ -17,7 +19,9 @@ pub use config::{
     parse_env, parse_file, parse_json, resolve, EnvSettings, FeatureLayer, FieldSources,
     GlobalLayer, Layer, ResolvedConfig, ResolvedFeature, ENV_PREFIX,
 };
+pub use engine::{AuditEntry, Decision, Engine, Explanation, FileChoice, Reason, Snapshot};
 pub use error::{FlagError, Problem};
+pub use runtime::{DegradationReason, FeatureRuntime};
 pub use settings::{
     is_valid_feature_name, FeatureSettings, FeatureState, GlobalSettings, Source, MAX_NAME_LEN,
     RESERVED_NAMES,

@@ -40,12 +40,17 @@ impl FeatureState {
 
     /// Parses the configuration spelling, ignoring ASCII case.
     pub fn parse(text: &str) -> Option<FeatureState> {
-        Self::ALL.into_iter().find(|s| s.as_str().eq_ignore_ascii_case(text))
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str().eq_ignore_ascii_case(text))
     }
 
     /// Whether the state's traffic share comes from `rollout_percentage`.
     pub fn uses_percentage(self) -> bool {
-        matches!(self, FeatureState::Canary | FeatureState::GradualRollout | FeatureState::Shadow)
+        matches!(
+            self,
+            FeatureState::Canary | FeatureState::GradualRollout | FeatureState::Shadow
+        )
     }
 }
 
@@ -224,5 +229,7 @@ pub const MAX_NAME_LEN: usize = 64;
 pub fn is_valid_feature_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= MAX_NAME_LEN
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }

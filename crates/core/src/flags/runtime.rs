@@ -1,0 +1,117 @@
+//! Per-feature runtime state that lives beside the configuration snapshot.
+//!
+//! Counters are atomics so that recording an outcome takes no lock; a feature's runtime state
+//! survives configuration reloads, which only swap the snapshot that points at it.
+
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+
+/// Why a feature was switched off automatically.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DegradationReason {
+    /// `error_threshold` consecutive errors.
+    ErrorThreshold,
+    /// Sustained latency above `performance_threshold_ms`.
+    PerformanceThreshold,
+    /// Too many shadow answers differed from the Python answer.
+    ShadowMismatch,
+}
+
+impl DegradationReason {
+    /// The spelling used in status and alerts.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DegradationReason::ErrorThreshold => "error_threshold",
+            DegradationReason::PerformanceThreshold => "performance_threshold",
+            DegradationReason::ShadowMismatch => "shadow_mismatch",
+        }
+    }
+
+    fn code(self) -> u8 {
+        match self {
+            DegradationReason::ErrorThreshold => 1,
+            DegradationReason::PerformanceThreshold => 2,
+            DegradationReason::ShadowMismatch => 3,
+        }
+    }
+
+    fn from_code(code: u8) -> Option<Self> {
+        match code {
+            1 => Some(DegradationReason::ErrorThreshold),
+            2 => Some(DegradationReason::PerformanceThreshold),
+            3 => Some(DegradationReason::ShadowMismatch),
+            _ => None,
+        }
+    }
+}
+
+/// Counters and degradation of one feature.
+#[derive(Debug, Default)]
+pub struct FeatureRuntime {
+    degraded: AtomicU8,
+    consecutive_errors: AtomicU64,
+    total_errors: AtomicU64,
+    timed_calls: AtomicU64,
+    timed_ns: AtomicU64,
+}
+
+impl FeatureRuntime {
+    /// Why the feature is degraded, if it is.
+    pub fn degradation(&self) -> Option<DegradationReason> {
+        DegradationReason::from_code(self.degraded.load(Ordering::Acquire))
+    }
+
+    /// Marks the feature degraded; returns true when this call made the transition.
+    pub fn degrade(&self, reason: DegradationReason) -> bool {
+        self.degraded
+            .compare_exchange(0, reason.code(), Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Clears degradation and error counts; returns true when the feature was degraded.
+    pub fn reset(&self) -> bool {
+        self.consecutive_errors.store(0, Ordering::Release);
+        self.total_errors.store(0, Ordering::Release);
+        self.degraded.swap(0, Ordering::AcqRel) != 0
+    }
+
+    /// Records an error; returns the number of consecutive errors including this one.
+    pub fn record_error(&self) -> u64 {
+        self.total_errors.fetch_add(1, Ordering::Relaxed);
+        self.consecutive_errors.fetch_add(1, Ordering::AcqRel) + 1
+    }
+
+    /// Records a success, which ends a run of consecutive errors.
+    pub fn record_success(&self) {
+        // A plain load first: on the common path nothing is stored, so the cache line stays
+        // shared between threads.
+        if self.consecutive_errors.load(Ordering::Relaxed) != 0 {
+            self.consecutive_errors.store(0, Ordering::Release);
+        }
+    }
+
+    /// Records the duration of one accelerated call.
+    pub fn record_duration(&self, ns: u64) {
+        self.timed_calls.fetch_add(1, Ordering::Relaxed);
+        self.timed_ns.fetch_add(ns, Ordering::Relaxed);
+    }
+
+    /// Errors since the last success.
+    pub fn consecutive_errors(&self) -> u64 {
+        self.consecutive_errors.load(Ordering::Acquire)
+    }
+
+    /// Errors since start or the last reset.
+    pub fn total_errors(&self) -> u64 {
+        self.total_errors.load(Ordering::Acquire)
+    }
+
+    /// Mean duration of the timed accelerated calls, in milliseconds; 0 when none was timed.
+    pub fn average_ms(&self) -> f64 {
+        let calls = self.timed_calls.load(Ordering::Acquire);
+        if calls == 0 {
+            0.0
+        } else {
+            self.timed_ns.load(Ordering::Acquire) as f64 / calls as f64 / 1e6
+        }
+    }
+}
