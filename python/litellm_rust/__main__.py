@@ -1,0 +1,5 @@
+"""`python -m litellm_rust`: the command-line interface."""
+
+from litellm_rust.cli import main
+
+raise SystemExit(main())

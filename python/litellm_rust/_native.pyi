@@ -1,0 +1,73 @@
+"""The compiled core of litellm-rust. Private: use the `litellm_rust` package."""
+
+LOG_LEVEL: str
+
+class LitellmRustError(Exception):
+    """Base class of every error litellm-rust raises."""
+
+class ConfigError(LitellmRustError, ValueError):
+    """The feature-flag configuration is invalid; `problems` lists every problem found."""
+
+    problems: list[str]
+
+class UnknownFeatureError(LitellmRustError, LookupError):
+    """No feature of this name is built in or configured; `feature` is the name asked for."""
+
+    feature: str
+
+def initialize() -> list[str]:
+    """Configure the engine from the environment if not done yet.
+
+    Returns the problems that hold every feature off; empty when the configuration is valid.
+    Never raises for a bad configuration.
+    """
+
+def is_enabled(feature: str, key: str | None = None) -> bool:
+    """True when `feature` is on (the accelerated path serves) for this call.
+
+    With a `key` the answer is sticky: the key's bucket, murmur3_32("<group_id>:<key>") % 100 + 1,
+    is compared with the rollout percentage, as Unleash's gradual rollout does. Without a key
+    each call draws afresh. Unknown features are False; shadow features are False.
+    """
+
+def decide(feature: str, key: str | None = None) -> str:
+    """The decision for this call: "on", "off" or "shadow"."""
+
+def explain_json(feature: str, key: str | None = None) -> str:
+    """The decision for this call and everything that went into it, as JSON."""
+
+def status_json() -> str:
+    """The full status of the engine, as JSON."""
+
+def set_feature_state(feature: str, state: str, rollout_percentage: float | None = None) -> None:
+    """Set a feature's state at runtime, above the file and environment settings.
+
+    Clears any automatic degradation of the feature. Raises UnknownFeatureError for a name that
+    is not built in or configured, and ConfigError for a bad state or percentage.
+    """
+
+def clear_runtime_overrides() -> None:
+    """Drop every change made with set_feature_state; the file and environment apply again."""
+
+def reset_errors(feature: str | None = None) -> None:
+    """Clear error counts and degradation of one feature, or of every feature."""
+
+def load_config(path: str | bytes | object) -> None:
+    """Load the JSON configuration file at `path`, with the environment over it.
+
+    On any problem raises ConfigError listing every problem, and the configuration in force
+    stays in force. Later reload_config() calls read this file again.
+    """
+
+def reload_config() -> None:
+    """Read the environment and the current configuration file again.
+
+    On any problem raises ConfigError listing every problem, and the configuration in force
+    stays in force.
+    """
+
+def validate_file(path: str | bytes | object) -> list[str]:
+    """Every problem of the configuration file at `path`; empty when it is valid."""
+
+def alert_file() -> str | None:
+    """The path of the alert file in force (LITELLM_RUST_ALERT_FILE), if any."""
