@@ -1,5 +1,24 @@
 """The compiled core of litellm-rust. Private: use the `litellm_rust` package."""
 
+__all__ = [
+    "LOG_LEVEL",
+    "ConfigError",
+    "LitellmRustError",
+    "UnknownFeatureError",
+    "alert_file",
+    "clear_runtime_overrides",
+    "decide",
+    "explain_json",
+    "initialize",
+    "is_enabled",
+    "load_config",
+    "reload_config",
+    "reset_errors",
+    "set_feature_state",
+    "status_json",
+    "validate_file",
+]
+
 LOG_LEVEL: str
 
 class LitellmRustError(Exception):

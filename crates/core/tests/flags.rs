@@ -18,21 +18,16 @@ fn engine(env: &[(&str, &str)]) -> (Engine, Result<(), FlagError>) {
 }
 
 fn problems_of(text: &str) -> Vec<String> {
-    let layer = parse_json(text, Source::File("cfg.json".into()));
-    match layer.map_err(|p| {
-        p.iter()
-            .map(|p| format!("{}: {}", p.key, p.message))
-            .collect()
-    }) {
-        Ok(layer) => match resolve(&[&layer]) {
-            Ok(_) => Vec::new(),
-            Err(problems) => problems
-                .iter()
-                .map(|p| format!("{}: {}", p.key, p.message))
-                .collect(),
-        },
-        Err(problems) => problems,
+    let (layer, mut problems) = parse_json(text, Source::File("cfg.json".into()));
+    if let Some(layer) = layer {
+        if let Err(found) = resolve(&[&layer]) {
+            problems.extend(found);
+        }
     }
+    problems
+        .iter()
+        .map(|p| format!("{}: {}", p.key, p.message))
+        .collect()
 }
 
 fn config_file(text: &str, mode: u32) -> tempfile_path::TempPath {
@@ -304,6 +299,8 @@ fn every_file_problem_is_reported_at_once() {
         "global_settings.metrics_retention_hours: expected a number greater than 0, got number 0",
         "global_settings.enable_alerts: unknown key",
         "extra: unknown key",
+        "features.mine.dependencies: depends on unknown feature 'nowhere'",
+        "features.mine2: state 'gradual_rollout' needs a rollout_percentage",
     ];
     for fragment in expected {
         assert!(

@@ -29,7 +29,9 @@ fn class<'py>(
     let namespace = PyDict::new(py);
     namespace.set_item("__doc__", doc)?;
     namespace.set_item("__module__", "litellm_rust")?;
-    let created = py.get_type::<PyType>().call1((name, PyTuple::new(py, bases)?, namespace))?;
+    let created = py
+        .get_type::<PyType>()
+        .call1((name, PyTuple::new(py, bases)?, namespace))?;
     Ok(created.cast_into::<PyType>()?)
 }
 

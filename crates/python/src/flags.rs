@@ -21,7 +21,12 @@ static ENGINE: OnceLock<Engine> = OnceLock::new();
 /// is passed on lossily and then rejected by validation with its name.
 pub(crate) fn process_env() -> Vec<(String, String)> {
     std::env::vars_os()
-        .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
         .filter(|(k, _)| k.starts_with(litellm_rust_core::flags::ENV_PREFIX))
         .collect()
 }
@@ -43,7 +48,10 @@ pub(crate) fn engine() -> &'static Engine {
 fn parse_state(py: Python<'_>, state: &str) -> PyResult<FeatureState> {
     FeatureState::parse(state.trim()).ok_or_else(|| {
         let accepted = FeatureState::ALL.map(FeatureState::as_str).join(", ");
-        config_error(py, format!("state: unknown state '{state}'; accepted: {accepted}"))
+        config_error(
+            py,
+            format!("state: unknown state '{state}'; accepted: {accepted}"),
+        )
     })
 }
 
@@ -55,7 +63,11 @@ pub(crate) fn initialize() -> Vec<String> {
     let problems = &status["global_status"]["configuration"]["problems"];
     problems
         .as_array()
-        .map(|list| list.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect())
+        .map(|list| {
+            list.iter()
+                .filter_map(|p| p.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -126,45 +138,49 @@ pub(crate) fn set_feature_state(
     rollout_percentage: Option<f64>,
 ) -> PyResult<()> {
     let state = parse_state(py, state)?;
-    engine().set_feature_state(feature, state, rollout_percentage).map_err(|e| flag_error(py, e))
+    engine()
+        .set_feature_state(feature, state, rollout_percentage)
+        .map_err(|e| flag_error(py, e))
 }
 
 /// Drops every runtime change made with `set_feature_state`.
 #[pyfunction]
 pub(crate) fn clear_runtime_overrides(py: Python<'_>) -> PyResult<()> {
-    engine().clear_runtime_overrides().map_err(|e| flag_error(py, e))
+    engine()
+        .clear_runtime_overrides()
+        .map_err(|e| flag_error(py, e))
 }
 
 /// Clears error counts and degradation of one feature, or of all.
 #[pyfunction]
 #[pyo3(signature = (feature=None))]
 pub(crate) fn reset_errors(py: Python<'_>, feature: Option<&str>) -> PyResult<()> {
-    engine().reset_errors(feature).map_err(|e| flag_error(py, e))
+    engine()
+        .reset_errors(feature)
+        .map_err(|e| flag_error(py, e))
 }
 
 /// Loads the JSON file at `path` (and the environment), keeping the old one on any problem.
 #[pyfunction]
 pub(crate) fn load_config(py: Python<'_>, path: PathBuf) -> PyResult<()> {
-    engine().load(process_env(), FileChoice::Path(path)).map_err(|e| flag_error(py, e))
+    engine()
+        .load(process_env(), FileChoice::Path(path))
+        .map_err(|e| flag_error(py, e))
 }
 
 /// Loads the environment and the current file again, keeping the old one on any problem.
 #[pyfunction]
 pub(crate) fn reload_config(py: Python<'_>) -> PyResult<()> {
-    engine().reload(process_env()).map_err(|e| flag_error(py, e))
+    engine()
+        .reload(process_env())
+        .map_err(|e| flag_error(py, e))
 }
 
 /// Checks a configuration file without loading it; returns every problem found.
 #[pyfunction]
 pub(crate) fn validate_file(path: PathBuf) -> Vec<String> {
-    let layer = match litellm_rust_core::flags::parse_file(&path) {
-        Ok(layer) => layer,
-        Err(problems) => return problems.iter().map(ToString::to_string).collect(),
-    };
-    match litellm_rust_core::flags::resolve(&[&layer]) {
-        Ok(_) => Vec::new(),
-        Err(problems) => problems.iter().map(ToString::to_string).collect(),
-    }
+    let problems = litellm_rust_core::flags::check_file(&path);
+    problems.iter().map(ToString::to_string).collect()
 }
 
 /// The alert file path in force, if any.

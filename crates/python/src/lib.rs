@@ -11,7 +11,9 @@ use pyo3::prelude::*;
 fn log_level() -> LevelFilter {
     let debug = std::env::var("LITELLM_RUST_DEBUG")
         .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1"));
-    let rust_log = std::env::var("RUST_LOG").unwrap_or_default().to_ascii_lowercase();
+    let rust_log = std::env::var("RUST_LOG")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     if rust_log.contains("trace") {
         LevelFilter::Trace
     } else if debug || rust_log.contains("debug") {

@@ -250,23 +250,29 @@ fn is_percentage(value: f64) -> bool {
 
 /// Reads and parses the JSON configuration file at `path`.
 ///
+/// Returns what could be read (`None` when nothing could) and every problem found, so that
+/// cross-feature checks can still run on the readable part and report their problems too.
+///
 /// Refuses a file that group or others may write: whoever can write it controls which code
 /// paths serve production traffic.
-pub fn parse_file(path: &Path) -> Result<Layer, Vec<Problem>> {
+pub fn parse_file(path: &Path) -> (Option<Layer>, Vec<Problem>) {
     let source = Source::File(path.display().to_string());
-    let fail = |message: String| vec![Problem::new(source.to_string(), "", message)];
+    let fail = |message: String| (None, vec![Problem::new(source.to_string(), "", message)]);
 
-    let metadata = std::fs::metadata(path)
-        .map_err(|e| fail(format!("cannot read the configuration file: {e}")))?;
+    let metadata = match std::fs::metadata(path) {
+        Ok(metadata) => metadata,
+        Err(e) => return fail(format!("cannot read the configuration file: {e}")),
+    };
     if !metadata.is_file() {
-        return Err(fail(
-            "is not a regular file; give the path of a JSON file".to_owned(),
-        ));
+        return fail("is not a regular file; give the path of a JSON file".to_owned());
     }
-    check_permissions(&metadata).map_err(fail)?;
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| fail(format!("cannot read the configuration file: {e}")))?;
-    parse_json(&text, source)
+    if let Err(message) = check_permissions(&metadata) {
+        return fail(message);
+    }
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_json(&text, source),
+        Err(e) => fail(format!("cannot read the configuration file: {e}")),
+    }
 }
 
 #[cfg(unix)]
@@ -288,31 +294,38 @@ fn check_permissions(_metadata: &std::fs::Metadata) -> Result<(), String> {
     Ok(())
 }
 
-/// Parses configuration JSON read from `source`.
-pub fn parse_json(text: &str, source: Source) -> Result<Layer, Vec<Problem>> {
+/// Parses configuration JSON read from `source`: what could be read, and every problem.
+pub fn parse_json(text: &str, source: Source) -> (Option<Layer>, Vec<Problem>) {
     let origin = source.to_string();
-    let document = json::parse(text).map_err(|e| {
-        vec![Problem::new(
-            origin.clone(),
-            "",
-            format!(
+    let document = match json::parse(text) {
+        Ok(document) => document,
+        Err(e) => {
+            let message = format!(
                 "malformed JSON at line {}, column {}: {}",
                 e.line(),
                 e.column(),
                 strip_position(&e.to_string())
-            ),
-        )]
-    })?;
+            );
+            return (None, vec![Problem::new(origin, "", message)]);
+        }
+    };
     let mut checker = Checker {
         origin,
         problems: Vec::new(),
     };
     let layer = checker.document(&document, &source);
-    if checker.problems.is_empty() {
-        Ok(layer)
-    } else {
-        Err(checker.problems)
+    (Some(layer), checker.problems)
+}
+
+/// Every problem of the configuration file at `path`, read alone over the defaults.
+pub fn check_file(path: &Path) -> Vec<Problem> {
+    let (layer, mut problems) = parse_file(path);
+    if let Some(layer) = layer {
+        if let Err(found) = resolve(&[&layer]) {
+            problems.extend(found);
+        }
     }
+    problems
 }
 
 // serde_json appends " at line L column C" to its messages; we give the position ourselves.
@@ -731,8 +744,21 @@ pub fn resolve(layers: &[&Layer]) -> Result<ResolvedConfig, Vec<Problem>> {
             )
         })
         .collect();
-    for cycle in find_cycles(&graph) {
-        let first = cycle.first().copied().unwrap_or_default();
+    for mut cycle in find_cycles(&graph) {
+        // Blame the first link that a configuration source wrote: built-in links alone never
+        // form a cycle, and the user must edit the link they wrote.
+        cycle.pop();
+        let written = |name: &&str| {
+            drafts
+                .get(*name)
+                .is_some_and(|d| d.sources.dependencies != Source::Default)
+        };
+        let culprit = cycle.iter().position(written).unwrap_or(0);
+        cycle.rotate_left(culprit);
+        let Some(&first) = cycle.first() else {
+            continue;
+        };
+        cycle.push(first);
         let source = drafts
             .get(first)
             .map(|d| d.sources.dependencies.to_string());

@@ -416,24 +416,20 @@ impl Engine {
             FileChoice::FromEnv => env_settings.feature_config.as_ref().map(PathBuf::from),
         };
         let file_layer = match &path {
-            Some(path) => match parse_file(path) {
-                Ok(layer) => Some(layer),
-                Err(found) => {
-                    problems.extend(found);
-                    None
-                }
-            },
+            Some(path) => {
+                let (layer, found) = parse_file(path);
+                problems.extend(found);
+                layer
+            }
             None => None,
         };
-        let resolved = if problems.is_empty() {
-            let mut layers: Vec<&Layer> = file_layer.iter().collect();
-            layers.extend([&env_layer, &inputs.runtime_layer]);
-            resolve(&layers)
-                .map_err(|found| problems.extend(found))
-                .ok()
-        } else {
-            None
-        };
+        let mut layers: Vec<&Layer> = file_layer.iter().collect();
+        layers.extend([&env_layer, &inputs.runtime_layer]);
+        // Resolving even when parsing found problems reports the cross-feature ones as well.
+        let resolved = resolve(&layers)
+            .map_err(|found| problems.extend(found))
+            .ok();
+        let resolved = resolved.filter(|_| problems.is_empty());
         let now = self.clock.unix_ms();
         let Some(config) = resolved else {
             log::warn!(

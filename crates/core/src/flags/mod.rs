@@ -16,8 +16,8 @@ mod settings;
 
 pub use bucket::{bucket, murmur3_32};
 pub use config::{
-    parse_env, parse_file, parse_json, resolve, EnvSettings, FeatureLayer, FieldSources,
-    GlobalLayer, Layer, ResolvedConfig, ResolvedFeature, ENV_PREFIX,
+    check_file, parse_env, parse_file, parse_json, resolve, EnvSettings, FeatureLayer,
+    FieldSources, GlobalLayer, Layer, ResolvedConfig, ResolvedFeature, ENV_PREFIX,
 };
 pub use engine::{AuditEntry, Decision, Engine, Explanation, FileChoice, Reason, Snapshot};
 pub use error::{FlagError, Problem};
