@@ -31,6 +31,7 @@ from litellm_rust.flags import (
     set_feature_state,
     validate_config,
 )
+from litellm_rust.guard import guard
 from litellm_rust.health import health_check
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "decide",
     "explain",
     "get_feature_status",
+    "guard",
     "health_check",
     "is_enabled",
     "load_config",

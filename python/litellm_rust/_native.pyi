@@ -1,8 +1,12 @@
 """The compiled core of litellm-rust. Private: use the `litellm_rust` package."""
 
+from collections.abc import Callable
+from typing import Any, final
+
 __all__ = [
     "LOG_LEVEL",
     "ConfigError",
+    "Guard",
     "LitellmRustError",
     "UnknownFeatureError",
     "alert_file",
@@ -12,6 +16,8 @@ __all__ = [
     "initialize",
     "is_enabled",
     "load_config",
+    "record_shadow",
+    "record_shadow_drop",
     "reload_config",
     "reset_errors",
     "set_feature_state",
@@ -20,6 +26,25 @@ __all__ = [
 ]
 
 LOG_LEVEL: str
+
+@final
+class Guard:
+    """Runs `accelerated` or `fallback` for each call, as the flag engine decides."""
+
+    def __new__(
+        cls,
+        feature: str,
+        accelerated: Callable[..., Any],
+        fallback: Callable[..., Any],
+        key: Callable[..., str | None] | None = None,
+        compare: Callable[[Any, Any], bool] | None = None,
+        shadow: Callable[..., None] | None = None,
+    ) -> Guard: ...
+    @property
+    def feature(self) -> str:
+        """The guarded feature."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
 
 class LitellmRustError(Exception):
     """Base class of every error litellm-rust raises."""
@@ -90,3 +115,16 @@ def validate_file(path: str | bytes | object) -> list[str]:
 
 def alert_file() -> str | None:
     """The path of the alert file in force (LITELLM_RUST_ALERT_FILE), if any."""
+
+def record_shadow(
+    feature: str,
+    matched: bool,
+    error: bool,
+    input: str = "",
+    expected: str = "",
+    actual: str = "",
+) -> None:
+    """Record one shadow comparison of `feature`; values are truncated to 200 characters."""
+
+def record_shadow_drop(feature: str) -> None:
+    """Count a shadow run of `feature` dropped because the shadow queue was full."""

@@ -189,6 +189,32 @@ pub(crate) fn alert_file() -> Option<String> {
     engine().env_settings().alert_file
 }
 
+/// Records one shadow comparison of `feature` (values are truncated to 200 characters).
+#[pyfunction]
+#[pyo3(signature = (feature, matched, error, input="", expected="", actual=""))]
+pub(crate) fn record_shadow(
+    feature: &str,
+    matched: bool,
+    error: bool,
+    input: &str,
+    expected: &str,
+    actual: &str,
+) {
+    let cut = |text: &str| litellm_rust_core::flags::truncate(text, 200);
+    let sample = (!matched && !error).then(|| litellm_rust_core::flags::MismatchSample {
+        input: cut(input),
+        expected: cut(expected),
+        actual: cut(actual),
+    });
+    engine().record_shadow(feature, sample, error);
+}
+
+/// Counts a shadow run of `feature` dropped because the shadow queue was full.
+#[pyfunction]
+pub(crate) fn record_shadow_drop(feature: &str) {
+    engine().record_shadow_drop(feature);
+}
+
 /// Registers this module's functions.
 pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(initialize, module)?)?;
@@ -203,5 +229,7 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(reload_config, module)?)?;
     module.add_function(wrap_pyfunction!(validate_file, module)?)?;
     module.add_function(wrap_pyfunction!(alert_file, module)?)?;
+    module.add_function(wrap_pyfunction!(record_shadow, module)?)?;
+    module.add_function(wrap_pyfunction!(record_shadow_drop, module)?)?;
     Ok(())
 }

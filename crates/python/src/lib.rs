@@ -3,6 +3,7 @@
 
 mod errors;
 mod flags;
+mod guard;
 
 use log::LevelFilter;
 use pyo3::prelude::*;
@@ -36,5 +37,6 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
 
     errors::register(module)?;
     flags::register(module)?;
+    module.add_class::<guard::PyGuard>()?;
     Ok(())
 }

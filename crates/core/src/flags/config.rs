@@ -27,10 +27,11 @@ const FEATURE_KEYS: [&str; 7] = [
     "dependencies",
     "group_id",
 ];
-const GLOBAL_KEYS: [&str; 3] = [
+const GLOBAL_KEYS: [&str; 4] = [
     "enable_automatic_degradation",
     "enable_performance_alerts",
     "metrics_retention_hours",
+    "performance_window",
 ];
 const TOP_KEYS: [&str; 2] = ["features", "global_settings"];
 const MAX_GROUP_ID_LEN: usize = 256;
@@ -65,6 +66,8 @@ pub struct GlobalLayer {
     pub enable_performance_alerts: Option<bool>,
     /// `metrics_retention_hours`.
     pub metrics_retention_hours: Option<f64>,
+    /// `performance_window`.
+    pub performance_window: Option<u32>,
 }
 
 /// Everything one source sets.
@@ -454,7 +457,10 @@ impl Checker {
                 "enable_performance_alerts" => {
                     layer.enable_performance_alerts = self.boolean(&at, item)
                 }
-                _ => layer.metrics_retention_hours = self.positive(&at, item),
+                "metrics_retention_hours" => {
+                    layer.metrics_retention_hours = self.positive(&at, item)
+                }
+                _ => layer.performance_window = self.threshold_count(&at, item),
             }
         }
         layer
@@ -701,6 +707,9 @@ pub fn resolve(layers: &[&Layer]) -> Result<ResolvedConfig, Vec<Problem>> {
             }
             if let Some(v) = g.metrics_retention_hours {
                 global.metrics_retention_hours = v;
+            }
+            if let Some(v) = g.performance_window {
+                global.performance_window = v;
             }
         }
     }

@@ -5,14 +5,16 @@ use super::config::{
     parse_env, parse_file, resolve, EnvSettings, FeatureLayer, FieldSources, Layer, ResolvedConfig,
 };
 use super::error::{FlagError, Problem};
-use super::runtime::{DegradationReason, FeatureRuntime};
+use super::runtime::{DegradationReason, FeatureRuntime, MismatchSample, MISMATCH_SAMPLES};
 use super::settings::{FeatureSettings, FeatureState, GlobalSettings, Source};
+use crate::alerts::{Alert, AlertSink, Level};
 use crate::clock::{rfc3339_utc, Clock};
 use arc_swap::ArcSwap;
 use rustc_hash::FxHashMap;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 const LOG_TARGET: &str = "litellm_rust::flags";
@@ -308,6 +310,14 @@ impl Snapshot {
     }
 }
 
+/// At most `max` characters of `text`, marked when cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
 /// Whether the key (or, without one, a fresh draw) falls inside the rollout percentage; with
 /// the bucket or draw that decided it.
 fn sample(entry: &Entry, key: Option<&str>) -> (bool, Option<u32>, Option<f64>) {
@@ -345,6 +355,7 @@ pub struct Engine {
     inputs: Mutex<Inputs>,
     runtimes: Mutex<HashMap<String, Arc<FeatureRuntime>>>,
     audit: Mutex<VecDeque<AuditEntry>>,
+    alerts: AlertSink,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -394,6 +405,7 @@ impl Engine {
             }),
             runtimes: Mutex::new(runtimes),
             audit: Mutex::new(VecDeque::new()),
+            alerts: AlertSink::default(),
             clock,
         };
         let outcome = engine.load(env, FileChoice::FromEnv);
@@ -441,6 +453,15 @@ impl Engine {
                 problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
             );
             inputs.last_failure = Some((now, problems.clone()));
+            let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            self.alert(Alert {
+                unix_ms: now,
+                level: Level::Critical,
+                feature: String::new(),
+                kind: "config_error",
+                message: format!("configuration rejected ({} problems)", listed.len()),
+                details: json!({ "problems": listed }),
+            });
             return Err(FlagError::InvalidConfig { problems });
         };
 
@@ -666,7 +687,17 @@ impl Engine {
         };
         for entry in targets {
             if entry.runtime.reset() {
-                log::warn!(target: LOG_TARGET, "feature '{}' restored by reset_errors", entry.name);
+                self.alert(Alert {
+                    unix_ms: self.clock.unix_ms(),
+                    level: Level::Warning,
+                    feature: entry.name.clone(),
+                    kind: "state_change",
+                    message: format!(
+                        "{}: restored to {} by reset_errors",
+                        entry.name, entry.settings.state
+                    ),
+                    details: json!({ "state": entry.settings.state.as_str() }),
+                });
                 self.record(AuditEntry {
                     unix_ms: self.clock.unix_ms(),
                     source: "api".into(),
@@ -677,6 +708,197 @@ impl Engine {
             }
         }
         Ok(())
+    }
+
+    /// Writes an alert to the log and to the alert file in force.
+    pub fn alert(&self, alert: Alert) {
+        let path = self.snapshot.load().env.alert_file.clone();
+        self.alerts.emit(&alert, path.as_deref());
+    }
+
+    /// Records a call the Python path answered because the decision was off.
+    pub fn record_fallback(&self, feature: &str) {
+        if let Some(runtime) = self.runtime(feature) {
+            runtime.calls.fetch_add(1, Ordering::Relaxed);
+            runtime.fallback_calls.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Records an accelerated call that returned in `ns` nanoseconds, and degrades the feature
+    /// when its latency has stayed above the threshold for a whole window.
+    pub fn record_success(&self, feature: &str, ns: u64) {
+        let snapshot = self.snapshot.load();
+        let Some(&i) = snapshot.index.get(feature) else {
+            return;
+        };
+        let entry = &snapshot.entries[i];
+        let runtime = &entry.runtime;
+        runtime.calls.fetch_add(1, Ordering::Relaxed);
+        runtime.accelerated_calls.fetch_add(1, Ordering::Relaxed);
+        runtime.record_success();
+        runtime.record_duration(ns);
+        let threshold_ms = entry.settings.performance_threshold_ms;
+        let slow_run = runtime.record_latency(ns as f64 / 1e6 > threshold_ms);
+        let window = u64::from(snapshot.global.performance_window);
+        if slow_run < window {
+            return;
+        }
+        let global = &snapshot.global;
+        let degrade = global.enable_automatic_degradation;
+        let transition = if degrade {
+            runtime.degrade(DegradationReason::PerformanceThreshold)
+        } else {
+            runtime.claim_slow_alert()
+        };
+        if !transition {
+            return;
+        }
+        let action = if degrade {
+            "degraded to disabled"
+        } else {
+            "not degraded (automatic degradation is off)"
+        };
+        let message = format!(
+            "{feature}: {slow_run} consecutive accelerated calls above {threshold_ms} ms, the \
+             last {:.3} ms; {action}",
+            ns as f64 / 1e6
+        );
+        let alert = Alert {
+            unix_ms: self.clock.unix_ms(),
+            level: Level::Warning,
+            feature: feature.to_owned(),
+            kind: "performance_threshold",
+            message,
+            details: json!({
+                "performance_threshold_ms": threshold_ms,
+                "performance_window": window,
+                "last_ms": ns as f64 / 1e6,
+                "degraded": degrade,
+            }),
+        };
+        if degrade {
+            self.record_degradation(&alert);
+        }
+        if global.enable_performance_alerts {
+            self.alert(alert);
+        } else {
+            log::warn!(target: LOG_TARGET, "{}", alert.message);
+        }
+    }
+
+    /// Records an accelerated call that failed after `ns` nanoseconds, and degrades the
+    /// feature when the run of consecutive errors reaches its `error_threshold`. Returns
+    /// whether the error should be answered by the Python path (`fallback_on_error`).
+    pub fn record_error(&self, feature: &str, ns: u64, error: &str) -> bool {
+        let snapshot = self.snapshot.load();
+        let Some(&i) = snapshot.index.get(feature) else {
+            return true;
+        };
+        let entry = &snapshot.entries[i];
+        let runtime = &entry.runtime;
+        runtime.calls.fetch_add(1, Ordering::Relaxed);
+        runtime.record_duration(ns);
+        let run = runtime.record_error();
+        let fallback = entry.settings.fallback_on_error;
+        if fallback {
+            runtime.fallback_calls.fetch_add(1, Ordering::Relaxed);
+        }
+        log::debug!(target: LOG_TARGET, "{feature}: accelerated path failed: {error}");
+        let threshold = entry.settings.error_threshold;
+        if run < u64::from(threshold) {
+            return fallback;
+        }
+        let degrade = snapshot.global.enable_automatic_degradation;
+        let transition = if degrade {
+            runtime.degrade(DegradationReason::ErrorThreshold)
+        } else {
+            runtime.claim_error_alert()
+        };
+        if transition {
+            let action = if degrade {
+                "degraded to disabled"
+            } else {
+                "not degraded (automatic degradation is off)"
+            };
+            let alert = Alert {
+                unix_ms: self.clock.unix_ms(),
+                level: Level::Critical,
+                feature: feature.to_owned(),
+                kind: "error_threshold",
+                message: format!(
+                    "{feature}: {run} consecutive errors (threshold {threshold}); {action}"
+                ),
+                details: json!({
+                    "error_threshold": threshold,
+                    "consecutive_errors": run,
+                    "total_errors": runtime.total_errors(),
+                    "last_error": truncate(error, 500),
+                    "degraded": degrade,
+                }),
+            };
+            if degrade {
+                self.record_degradation(&alert);
+            }
+            self.alert(alert);
+        }
+        fallback
+    }
+
+    /// Records one shadow comparison: `None` when the answers agreed, the differing sample
+    /// otherwise; `error` when the accelerated path raised. Shadow outcomes never reach the
+    /// caller, whose Python answer was already served.
+    pub fn record_shadow(&self, feature: &str, mismatch: Option<MismatchSample>, error: bool) {
+        let Some(runtime) = self.runtime(feature) else {
+            return;
+        };
+        if error {
+            runtime.shadow_errors.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        runtime.shadow_runs.fetch_add(1, Ordering::Relaxed);
+        let Some(sample) = mismatch else { return };
+        let count = runtime.shadow_mismatches.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut samples = runtime
+            .mismatch_samples
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if samples.len() == MISMATCH_SAMPLES {
+            samples.pop_front();
+        }
+        samples.push_back(sample.clone());
+        drop(samples);
+        // The first mismatch is worth an alert; later ones are counted and sampled.
+        if count == 1 {
+            self.alert(Alert {
+                unix_ms: self.clock.unix_ms(),
+                level: Level::Warning,
+                feature: feature.to_owned(),
+                kind: "shadow_mismatch",
+                message: format!("{feature}: the accelerated answer differs from the Python one"),
+                details: json!({
+                    "input": sample.input,
+                    "expected": sample.expected,
+                    "actual": sample.actual,
+                }),
+            });
+        }
+    }
+
+    /// Counts a shadow run dropped because the shadow queue was full.
+    pub fn record_shadow_drop(&self, feature: &str) {
+        if let Some(runtime) = self.runtime(feature) {
+            runtime.shadow_drops.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn record_degradation(&self, alert: &Alert) {
+        self.record(AuditEntry {
+            unix_ms: alert.unix_ms,
+            source: "degradation".into(),
+            action: alert.kind.into(),
+            feature: Some(alert.feature.clone()),
+            detail: alert.message.clone(),
+        });
     }
 
     fn unknown(&self, feature: &str) -> FlagError {
@@ -774,6 +996,17 @@ impl Engine {
                     "error_count": entry.runtime.consecutive_errors(),
                     "total_errors": entry.runtime.total_errors(),
                     "avg_performance_ms": entry.runtime.average_ms(),
+                    "calls": entry.runtime.calls.load(Ordering::Relaxed),
+                    "accelerated_calls": entry.runtime.accelerated_calls.load(Ordering::Relaxed),
+                    "fallback_calls": entry.runtime.fallback_calls.load(Ordering::Relaxed),
+                    "shadow_runs": entry.runtime.shadow_runs.load(Ordering::Relaxed),
+                    "shadow_mismatches": entry.runtime.shadow_mismatches.load(Ordering::Relaxed),
+                    "shadow_errors": entry.runtime.shadow_errors.load(Ordering::Relaxed),
+                    "shadow_drops": entry.runtime.shadow_drops.load(Ordering::Relaxed),
+                    "mismatch_samples": entry.runtime.mismatch_samples.lock()
+                        .unwrap_or_else(|e| e.into_inner()).iter()
+                        .map(|m| json!({"input": m.input, "expected": m.expected, "actual": m.actual}))
+                        .collect::<Vec<_>>(),
                     "degraded": degradation.is_some(),
                     "degradation_reason": degradation.map(DegradationReason::as_str),
                     "sources": sources,
@@ -804,6 +1037,7 @@ impl Engine {
                     "enable_automatic_degradation": g.enable_automatic_degradation,
                     "enable_performance_alerts": g.enable_performance_alerts,
                     "metrics_retention_hours": g.metrics_retention_hours,
+                    "performance_window": g.performance_window,
                 },
                 "alert_file": snapshot.env.alert_file,
                 "audit_trail": audit,

@@ -19,9 +19,11 @@ pub use config::{
     check_file, parse_env, parse_file, parse_json, resolve, EnvSettings, FeatureLayer,
     FieldSources, GlobalLayer, Layer, ResolvedConfig, ResolvedFeature, ENV_PREFIX,
 };
-pub use engine::{AuditEntry, Decision, Engine, Explanation, FileChoice, Reason, Snapshot};
+pub use engine::{
+    truncate, AuditEntry, Decision, Engine, Explanation, FileChoice, Reason, Snapshot,
+};
 pub use error::{FlagError, Problem};
-pub use runtime::{DegradationReason, FeatureRuntime};
+pub use runtime::{DegradationReason, FeatureRuntime, MismatchSample, MISMATCH_SAMPLES};
 pub use settings::{
     is_valid_feature_name, FeatureSettings, FeatureState, GlobalSettings, Source, MAX_NAME_LEN,
     RESERVED_NAMES,

@@ -3,7 +3,7 @@
 //! Counters are atomics so that recording an outcome takes no lock; a feature's runtime state
 //! survives configuration reloads, which only swap the snapshot that points at it.
 
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 
 /// Why a feature was switched off automatically.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +52,39 @@ pub struct FeatureRuntime {
     total_errors: AtomicU64,
     timed_calls: AtomicU64,
     timed_ns: AtomicU64,
+    consecutive_slow: AtomicU64,
+    error_alerted: AtomicBool,
+    slow_alerted: AtomicBool,
+    /// Calls decided through a guard.
+    pub calls: AtomicU64,
+    /// Calls the accelerated path answered.
+    pub accelerated_calls: AtomicU64,
+    /// Calls the Python path answered (decided off, or after an accelerated error).
+    pub fallback_calls: AtomicU64,
+    /// Shadow runs whose answer was compared.
+    pub shadow_runs: AtomicU64,
+    /// Shadow runs whose answer differed from the Python answer.
+    pub shadow_mismatches: AtomicU64,
+    /// Shadow runs whose accelerated path raised.
+    pub shadow_errors: AtomicU64,
+    /// Shadow runs dropped because the shadow queue was full.
+    pub shadow_drops: AtomicU64,
+    /// The latest mismatches, newest last, at most [`MISMATCH_SAMPLES`].
+    pub mismatch_samples: std::sync::Mutex<std::collections::VecDeque<MismatchSample>>,
+}
+
+/// How many mismatches a feature keeps as examples.
+pub const MISMATCH_SAMPLES: usize = 10;
+
+/// One shadow answer that differed, with values already truncated for display.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MismatchSample {
+    /// The call's arguments.
+    pub input: String,
+    /// The Python path's answer.
+    pub expected: String,
+    /// The accelerated path's answer.
+    pub actual: String,
 }
 
 impl FeatureRuntime {
@@ -71,6 +104,9 @@ impl FeatureRuntime {
     pub fn reset(&self) -> bool {
         self.consecutive_errors.store(0, Ordering::Release);
         self.total_errors.store(0, Ordering::Release);
+        self.consecutive_slow.store(0, Ordering::Release);
+        self.error_alerted.store(false, Ordering::Release);
+        self.slow_alerted.store(false, Ordering::Release);
         self.degraded.swap(0, Ordering::AcqRel) != 0
     }
 
@@ -86,7 +122,32 @@ impl FeatureRuntime {
         // shared between threads.
         if self.consecutive_errors.load(Ordering::Relaxed) != 0 {
             self.consecutive_errors.store(0, Ordering::Release);
+            self.error_alerted.store(false, Ordering::Release);
         }
+    }
+
+    /// Records whether a call was slower than the threshold; returns the run of consecutive
+    /// slow calls including this one (0 for a fast call).
+    pub fn record_latency(&self, slow: bool) -> u64 {
+        if slow {
+            self.consecutive_slow.fetch_add(1, Ordering::AcqRel) + 1
+        } else {
+            if self.consecutive_slow.load(Ordering::Relaxed) != 0 {
+                self.consecutive_slow.store(0, Ordering::Release);
+                self.slow_alerted.store(false, Ordering::Release);
+            }
+            0
+        }
+    }
+
+    /// Claims the one alert of the current run of errors; true for the first caller only.
+    pub fn claim_error_alert(&self) -> bool {
+        !self.error_alerted.swap(true, Ordering::AcqRel)
+    }
+
+    /// Claims the one alert of the current run of slow calls; true for the first caller only.
+    pub fn claim_slow_alert(&self) -> bool {
+        !self.slow_alerted.swap(true, Ordering::AcqRel)
     }
 
     /// Records the duration of one accelerated call.

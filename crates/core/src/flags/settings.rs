@@ -123,6 +123,10 @@ pub struct GlobalSettings {
     pub enable_performance_alerts: bool,
     /// How long latency samples are kept, in hours.
     pub metrics_retention_hours: f64,
+    /// How many consecutive accelerated calls above `performance_threshold_ms` make latency
+    /// "sustained": one slow call in a run of fast ones never degrades a feature. 1 is the
+    /// strictest reading, where any slow call does.
+    pub performance_window: u32,
 }
 
 impl Default for GlobalSettings {
@@ -131,6 +135,7 @@ impl Default for GlobalSettings {
             enable_automatic_degradation: true,
             enable_performance_alerts: true,
             metrics_retention_hours: 24.0,
+            performance_window: 5,
         }
     }
 }

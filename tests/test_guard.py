@@ -1,0 +1,232 @@
+"""Guarded calls: fallback, degradation, alerts, shadow comparison and exact counts."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+
+import litellm_rust
+from conftest import write_config
+from litellm_rust.guard import shadow_runner
+
+
+def python_sum(a: int, b: int) -> int:
+    return a + b
+
+
+def feature_status(name: str) -> dict:  # type: ignore[type-arg]
+    return litellm_rust.get_feature_status()["features"][name]
+
+
+@pytest.fixture
+def name(request: pytest.FixtureRequest) -> str:
+    """A feature name of this test's own: counters outlive configuration reloads."""
+    return "adder_" + request.node.name.removeprefix("test_")[:50].replace("-", "_")
+
+
+@pytest.fixture
+def alert_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "alerts.log"
+    monkeypatch.setenv("LITELLM_RUST_ALERT_FILE", str(path))
+    litellm_rust.reload_config()
+    return path
+
+
+def configure(tmp_path: Path, features: dict, settings: dict | None = None) -> None:  # type: ignore[type-arg]
+    document = {"features": features, "global_settings": settings or {}}
+    litellm_rust.load_config(write_config(tmp_path, json.dumps(document), name="guard.json"))
+
+
+def test_enabled_feature_serves_the_accelerated_answer(name: str, tmp_path: Path) -> None:
+    configure(tmp_path, {name: {"state": "enabled"}})
+    guarded = litellm_rust.guard(name, lambda a, b: a + b + 1000, python_sum)
+
+    assert guarded(1, 2) == 1003
+    status = feature_status(name)
+    assert (status["calls"], status["accelerated_calls"], status["fallback_calls"]) == (1, 1, 0)
+
+
+def test_disabled_feature_serves_the_fallback(name: str, tmp_path: Path) -> None:
+    configure(tmp_path, {name: {"state": "disabled"}})
+    guarded = litellm_rust.guard(name, lambda a, b: a + b + 1000, python_sum)
+
+    assert guarded(1, b=2) == 3
+    assert feature_status(name)["fallback_calls"] == 1
+
+
+def test_errors_fall_back_then_degrade_with_one_critical_alert(
+    name: str, tmp_path: Path, alert_file: Path
+) -> None:
+    configure(tmp_path, {name: {"state": "enabled", "error_threshold": 3}})
+    calls = []
+
+    def broken(a: int, b: int) -> int:
+        calls.append((a, b))
+        raise RuntimeError("accelerated path broke")
+
+    guarded = litellm_rust.guard(name, broken, python_sum)
+
+    answers = [guarded(i, 1) for i in range(6)]
+
+    assert answers == [1, 2, 3, 4, 5, 6]
+    assert len(calls) == 3
+    status = feature_status(name)
+    assert status["state"] == "disabled"
+    assert status["degradation_reason"] == "error_threshold"
+    assert (status["error_count"], status["total_errors"]) == (3, 3)
+    lines = [json.loads(line) for line in alert_file.read_text().splitlines()]
+    assert len(lines) == 1
+    alert = lines[0]
+    assert set(alert) == {"timestamp", "level", "feature", "kind", "message", "details"}
+    assert (alert["level"], alert["feature"], alert["kind"]) == (
+        "critical",
+        name,
+        "error_threshold",
+    )
+    assert alert["timestamp"].endswith("Z")
+    assert alert["details"]["last_error"] == "RuntimeError: accelerated path broke"
+
+    litellm_rust.reset_errors(name)
+
+    assert feature_status(name)["state"] == "enabled"
+    assert feature_status(name)["error_count"] == 0
+    restored = json.loads(alert_file.read_text().splitlines()[-1])
+    assert (restored["kind"], restored["level"]) == ("state_change", "warning")
+
+
+def test_a_success_resets_the_consecutive_count(name: str, tmp_path: Path) -> None:
+    configure(tmp_path, {name: {"state": "enabled", "error_threshold": 2}})
+
+    def flaky(a: int, b: int) -> int:
+        if a % 2:
+            raise ValueError("odd")
+        return a + b
+
+    guarded = litellm_rust.guard(name, flaky, python_sum)
+    for i in range(10):
+        assert guarded(i, 1) == i + 1
+
+    status = feature_status(name)
+    assert status["state"] == "enabled"
+    assert (status["error_count"], status["total_errors"]) == (1, 5)
+
+
+def test_without_fallback_on_error_the_error_reaches_the_caller(name: str, tmp_path: Path) -> None:
+    configure(tmp_path, {name: {"state": "enabled", "fallback_on_error": False}})
+
+    def broken(a: int, b: int) -> int:
+        raise KeyError("boom")
+
+    guarded = litellm_rust.guard(name, broken, python_sum)
+
+    with pytest.raises(KeyError, match="boom"):
+        guarded(1, 2)
+    assert feature_status(name)["total_errors"] == 1
+
+
+def test_automatic_degradation_off_alerts_but_keeps_serving(
+    name: str, tmp_path: Path, alert_file: Path
+) -> None:
+    configure(
+        tmp_path,
+        {name: {"state": "enabled", "error_threshold": 1}},
+        {"enable_automatic_degradation": False},
+    )
+
+    def broken(a: int, b: int) -> int:
+        raise RuntimeError("x")
+
+    guarded = litellm_rust.guard(name, broken, python_sum)
+    for _ in range(3):
+        assert guarded(1, 1) == 2
+
+    assert feature_status(name)["state"] == "enabled"
+    lines = alert_file.read_text().splitlines()
+    assert len(lines) == 1
+    assert json.loads(lines[0])["details"]["degraded"] is False
+
+
+def test_sustained_slowness_degrades_after_the_window(
+    name: str, tmp_path: Path, alert_file: Path
+) -> None:
+    # A threshold of a millionth of a millisecond makes every call slow without sleeping.
+    configure(
+        tmp_path,
+        {name: {"state": "enabled", "performance_threshold_ms": 0.000001}},
+        {"performance_window": 3},
+    )
+    guarded = litellm_rust.guard(name, lambda a, b: a + b, python_sum)
+
+    guarded(1, 1)
+    guarded(1, 1)
+    assert feature_status(name)["state"] == "enabled"
+    guarded(1, 1)
+
+    assert feature_status(name)["degradation_reason"] == "performance_threshold"
+    alert = json.loads(alert_file.read_text().splitlines()[0])
+    assert (alert["level"], alert["kind"]) == ("warning", "performance_threshold")
+
+
+def test_shadow_serves_python_and_counts_mismatches(name: str, tmp_path: Path) -> None:
+    configure(tmp_path, {name: {"state": "shadow", "rollout_percentage": 100}})
+
+    def sometimes_wrong(a: int, b: int) -> int:
+        if a == 7:
+            raise ArithmeticError("seven")
+        return a + b + (1 if a % 3 == 0 else 0)
+
+    guarded = litellm_rust.guard(name, sometimes_wrong, python_sum)
+
+    answers = [guarded(a, 10) for a in range(12)]
+    shadow_runner.drain()
+
+    assert answers == [a + 10 for a in range(12)]
+    status = feature_status(name)
+    assert status["shadow_runs"] == 11
+    assert status["shadow_errors"] == 1
+    assert status["shadow_mismatches"] == 4
+    assert status["mismatch_samples"][0] == {
+        "input": "((0, 10), {})",
+        "expected": "10",
+        "actual": "11",
+    }
+    assert status["state"] == "shadow"
+
+
+def test_shadow_compare_function_decides_agreement(name: str, tmp_path: Path) -> None:
+    configure(tmp_path, {name: {"state": "shadow", "rollout_percentage": 100}})
+    guarded = litellm_rust.guard(
+        name, lambda a, b: float(a + b) + 0.1, python_sum, compare=lambda x, y: abs(x - y) < 1
+    )
+
+    for a in range(5):
+        guarded(a, 1)
+    shadow_runner.drain()
+
+    assert feature_status(name)["shadow_mismatches"] == 0
+    assert feature_status(name)["shadow_runs"] == 5
+
+
+def test_counts_are_exact_under_16_threads(name: str, tmp_path: Path) -> None:
+    configure(tmp_path, {name: {"state": "gradual_rollout", "rollout_percentage": 50}})
+    guarded = litellm_rust.guard(name, lambda a, b: a + b, python_sum, key=lambda a, b: str(a))
+    per_thread = 2_000
+
+    def hammer(offset: int) -> None:
+        for i in range(per_thread):
+            assert guarded(offset + i, 1) == offset + i + 1
+
+    threads = [threading.Thread(target=hammer, args=(t * per_thread,)) for t in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    status = feature_status(name)
+    expected_on = sum(litellm_rust.is_enabled(name, str(k)) for k in range(16 * per_thread))
+    assert status["calls"] == 16 * per_thread
+    assert status["accelerated_calls"] == expected_on
+    assert status["fallback_calls"] == 16 * per_thread - expected_on
