@@ -33,6 +33,7 @@ from litellm_rust.flags import (
 )
 from litellm_rust.guard import guard
 from litellm_rust.health import health_check
+from litellm_rust.metrics import export_performance_data, get_performance_stats
 
 __all__ = [
     "Component",
@@ -44,7 +45,9 @@ __all__ = [
     "clear_runtime_overrides",
     "decide",
     "explain",
+    "export_performance_data",
     "get_feature_status",
+    "get_performance_stats",
     "guard",
     "health_check",
     "is_enabled",

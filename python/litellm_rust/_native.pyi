@@ -8,6 +8,7 @@ __all__ = [
     "ConfigError",
     "Guard",
     "LitellmRustError",
+    "PanicException",
     "UnknownFeatureError",
     "alert_file",
     "clear_runtime_overrides",
@@ -16,8 +17,13 @@ __all__ = [
     "initialize",
     "is_enabled",
     "load_config",
+    "performance_stats_json",
+    "prometheus_text",
+    "record_error",
+    "record_fallback",
     "record_shadow",
     "record_shadow_drop",
+    "record_success",
     "reload_config",
     "reset_errors",
     "set_feature_state",
@@ -48,6 +54,9 @@ class Guard:
 
 class LitellmRustError(Exception):
     """Base class of every error litellm-rust raises."""
+
+class PanicException(BaseException):
+    """A Rust panic, surfaced by PyO3. Guards answer it with the fallback like any error."""
 
 class ConfigError(LitellmRustError, ValueError):
     """The feature-flag configuration is invalid; `problems` lists every problem found."""
@@ -116,15 +125,31 @@ def validate_file(path: str | bytes | object) -> list[str]:
 def alert_file() -> str | None:
     """The path of the alert file in force (LITELLM_RUST_ALERT_FILE), if any."""
 
+def record_success(feature: str, ns: int) -> None:
+    """Record an accelerated call of `feature` that succeeded in `ns` nanoseconds."""
+
+def record_error(feature: str, ns: int, error: str) -> bool:
+    """Record an accelerated call of `feature` that failed; True when the fallback should answer."""
+
+def record_fallback(feature: str, ns: int) -> None:
+    """Record a call of `feature` that the Python path answered in `ns` nanoseconds."""
+
 def record_shadow(
     feature: str,
+    ns: int,
     matched: bool,
-    error: bool,
+    error: str | None = None,
     input: str = "",
     expected: str = "",
     actual: str = "",
 ) -> None:
-    """Record one shadow comparison of `feature`; values are truncated to 200 characters."""
+    """Record one shadow run of `feature` that took `ns` nanoseconds; values are truncated."""
 
 def record_shadow_drop(feature: str) -> None:
     """Count a shadow run of `feature` dropped because the shadow queue was full."""
+
+def performance_stats_json() -> str:
+    """Per-feature counts and latency, as JSON."""
+
+def prometheus_text() -> str:
+    """The metrics in the Prometheus text exposition format."""

@@ -12,16 +12,25 @@ queue drops the run and counts the drop.
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import inspect
+import logging
 import queue
 import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 
 from litellm_rust import _native
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 SHADOW_QUEUE_SIZE = 1024
+logger = logging.getLogger("litellm_rust.guard")
+# The errors a guard answers with the fallback: ordinary exceptions and Rust panics (which
+# PyO3 raises as a BaseException subclass). KeyboardInterrupt and SystemExit pass through.
+RECOVERABLE = (Exception, _native.PanicException)
 
 
 class _ShadowRunner:
@@ -75,30 +84,136 @@ class _ShadowRunner:
     ) -> None:
         # Any failure of the accelerated path in shadow is counted, never raised: the caller
         # was answered by the Python path already.
+        started = time.perf_counter_ns()
         try:
             actual = accelerated(*args, **kwargs)
             matched = bool(compare(expected, actual)) if compare else expected == actual
-        except Exception:
-            _native.record_shadow(feature, matched=False, error=True)
+        except RECOVERABLE as error:
+            ns = time.perf_counter_ns() - started
+            _native.record_shadow(feature, ns, False, f"{type(error).__name__}: {error}")
             return
-        if matched:
-            _native.record_shadow(feature, matched=True, error=False)
-        else:
-            _native.record_shadow(
-                feature,
-                matched=False,
-                error=False,
-                input=repr((args, kwargs)),
-                expected=repr(expected),
-                actual=repr(actual),
-            )
+        ns = time.perf_counter_ns() - started
+        record_comparison(feature, ns, matched, args, kwargs, expected, actual)
 
     def drain(self) -> None:
         """Wait until every queued shadow run is done (for tests and orderly shutdown)."""
         self._queue.join()
 
 
+def record_comparison(
+    feature: str,
+    ns: int,
+    matched: bool,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    expected: Any,
+    actual: Any,
+) -> None:
+    if matched:
+        _native.record_shadow(feature, ns, True)
+    else:
+        shown = repr((args, kwargs))
+        _native.record_shadow(feature, ns, False, None, shown, repr(expected), repr(actual))
+
+
 shadow_runner = _ShadowRunner(SHADOW_QUEUE_SIZE)
+
+
+def _key_of(key: Callable[..., str | None] | None, args: Any, kwargs: Any) -> str | None:
+    if key is None:
+        return None
+    # A key function that fails must not take the call down: decide without a key.
+    try:
+        value = key(*args, **kwargs)
+    except Exception as error:
+        logger.debug("key function failed, deciding without a key: %s", error)
+        return None
+    return None if value is None else str(value)
+
+
+class _AsyncShadows:
+    """Shadow runs of async guards: tasks on the caller's event loop, at most a bounded number
+    in flight; beyond that a run is dropped and counted."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def submit(
+        self,
+        feature: str,
+        accelerated: Callable[..., Awaitable[Any]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        expected: Any,
+        compare: Callable[[Any, Any], bool] | None,
+    ) -> None:
+        if len(self.tasks) >= self.capacity:
+            _native.record_shadow_drop(feature)
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._compare(feature, accelerated, args, kwargs, expected, compare)
+        )
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    @staticmethod
+    async def _compare(
+        feature: str,
+        accelerated: Callable[..., Awaitable[Any]],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        expected: Any,
+        compare: Callable[[Any, Any], bool] | None,
+    ) -> None:
+        started = time.perf_counter_ns()
+        try:
+            actual = await accelerated(*args, **kwargs)
+            matched = bool(compare(expected, actual)) if compare else expected == actual
+        except RECOVERABLE as error:
+            ns = time.perf_counter_ns() - started
+            _native.record_shadow(feature, ns, False, f"{type(error).__name__}: {error}")
+            return
+        ns = time.perf_counter_ns() - started
+        record_comparison(feature, ns, matched, args, kwargs, expected, actual)
+
+    async def drain(self) -> None:
+        """Wait for every shadow run in flight (for tests and orderly shutdown)."""
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks))
+
+
+async_shadows = _AsyncShadows(SHADOW_QUEUE_SIZE)
+
+
+def _async_guard(
+    feature: str,
+    accelerated: Callable[..., Awaitable[Any]],
+    fallback: Callable[..., Awaitable[Any]],
+    key: Callable[..., str | None] | None,
+    compare: Callable[[Any, Any], bool] | None,
+) -> Callable[..., Awaitable[Any]]:
+    @functools.wraps(fallback)
+    async def guarded(*args: Any, **kwargs: Any) -> Any:
+        decision = _native.decide(feature, _key_of(key, args, kwargs))
+        started = time.perf_counter_ns()
+        if decision == "on":
+            try:
+                answer = await accelerated(*args, **kwargs)
+            except RECOVERABLE as error:
+                ns = time.perf_counter_ns() - started
+                if _native.record_error(feature, ns, f"{type(error).__name__}: {error}"):
+                    return await fallback(*args, **kwargs)
+                raise
+            _native.record_success(feature, time.perf_counter_ns() - started)
+            return answer
+        answer = await fallback(*args, **kwargs)
+        _native.record_fallback(feature, time.perf_counter_ns() - started)
+        if decision == "shadow":
+            async_shadows.submit(feature, accelerated, args, kwargs, answer, compare)
+        return answer
+
+    return guarded
 
 
 def guard(
@@ -112,15 +227,23 @@ def guard(
     """A callable with `fallback`'s signature that runs `accelerated` when `feature` is on.
 
     `key`, called with the call's arguments, returns the stickiness key (or None); `compare`
-    decides whether a shadow answer agrees with the Python one (default `==`).
+    decides whether a shadow answer agrees with the Python one (default `==`). When both
+    functions are coroutine functions the guard is one too, and its shadow runs are tasks on
+    the caller's event loop.
     """
+    if inspect.iscoroutinefunction(accelerated) or inspect.iscoroutinefunction(fallback):
+        if not (inspect.iscoroutinefunction(accelerated) and inspect.iscoroutinefunction(fallback)):
+            raise TypeError(
+                f"guard({feature!r}): accelerated and fallback must both be coroutine "
+                "functions, or neither"
+            )
+        return cast(F, _async_guard(feature, accelerated, fallback, key, compare))
 
     def submit(
         accelerated_fn: Callable[..., Any],
         args: tuple[Any, ...],
         kwargs: dict[str, Any] | None,
         expected: Any,
-        python_ns: int,
         compare_fn: Callable[[Any, Any], bool] | None,
     ) -> None:
         shadow_runner.submit(feature, accelerated_fn, args, kwargs, expected, compare_fn)
@@ -129,4 +252,4 @@ def guard(
     guarded.__wrapped__ = fallback  # type: ignore[attr-defined]
     guarded.__doc__ = fallback.__doc__
     guarded.__name__ = getattr(fallback, "__name__", feature)  # type: ignore[attr-defined]
-    return guarded  # type: ignore[return-value]
+    return cast(F, guarded)

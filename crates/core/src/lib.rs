@@ -6,8 +6,10 @@
 //! - [`flags`]: the feature-flag engine that decides, per call, whether an accelerated path
 //!   serves, stays off, or runs in shadow beside LiteLLM's Python path.
 //! - [`alerts`]: JSON Lines alerts for degradations and rejected configurations.
+//! - [`metrics`]: latency histograms that age out after the retention period.
 //! - [`clock`]: the time source, injected so that windows and timestamps are testable.
 
 pub mod alerts;
 pub mod clock;
 pub mod flags;
+pub mod metrics;

@@ -542,8 +542,8 @@ fn unkeyed_draws_track_the_percentage() {
 fn degradation_turns_a_feature_off_until_reset() {
     let (engine, _) = engine(&[]);
     let runtime = engine.runtime("rust_routing").unwrap();
-    assert!(runtime.degrade(DegradationReason::ErrorThreshold));
-    assert!(!runtime.degrade(DegradationReason::PerformanceThreshold));
+    assert!(runtime.degrade(DegradationReason::ErrorThreshold, 0));
+    assert!(!runtime.degrade(DegradationReason::PerformanceThreshold, 0));
     assert_eq!(
         engine.explain("rust_routing", None).reason,
         Reason::Degraded(DegradationReason::ErrorThreshold)

@@ -7,7 +7,9 @@
 
 use crate::errors::{config_error, flag_error};
 use litellm_rust_core::clock::SystemClock;
-use litellm_rust_core::flags::{Decision, Engine, Explanation, FeatureState, FileChoice};
+use litellm_rust_core::flags::{
+    truncate, Decision, Engine, Explanation, FeatureState, FileChoice, MismatchSample, ShadowResult,
+};
 use pyo3::prelude::*;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -189,30 +191,66 @@ pub(crate) fn alert_file() -> Option<String> {
     engine().env_settings().alert_file
 }
 
-/// Records one shadow comparison of `feature` (values are truncated to 200 characters).
+/// Records an accelerated call of `feature` that succeeded in `ns` nanoseconds.
 #[pyfunction]
-#[pyo3(signature = (feature, matched, error, input="", expected="", actual=""))]
+pub(crate) fn record_success(feature: &str, ns: u64) {
+    engine().record_success(feature, ns);
+}
+
+/// Records an accelerated call of `feature` that failed; true when the fallback should answer.
+#[pyfunction]
+pub(crate) fn record_error(feature: &str, ns: u64, error: &str) -> bool {
+    engine().record_error(feature, ns, error)
+}
+
+/// Records a call of `feature` that the Python path answered in `ns` nanoseconds.
+#[pyfunction]
+pub(crate) fn record_fallback(feature: &str, ns: u64) {
+    engine().record_fallback(feature, ns);
+}
+
+/// Records one shadow run of `feature` that took `ns` nanoseconds. Values are truncated to
+/// 200 characters.
+#[pyfunction]
+#[pyo3(signature = (feature, ns, matched, error=None, input="", expected="", actual=""))]
 pub(crate) fn record_shadow(
     feature: &str,
+    ns: u64,
     matched: bool,
-    error: bool,
+    error: Option<&str>,
     input: &str,
     expected: &str,
     actual: &str,
 ) {
-    let cut = |text: &str| litellm_rust_core::flags::truncate(text, 200);
-    let sample = (!matched && !error).then(|| litellm_rust_core::flags::MismatchSample {
-        input: cut(input),
-        expected: cut(expected),
-        actual: cut(actual),
-    });
-    engine().record_shadow(feature, sample, error);
+    let cut = |text: &str| truncate(text, 200);
+    let result = match (error, matched) {
+        (Some(error), _) => ShadowResult::Failed(truncate(error, 500)),
+        (None, true) => ShadowResult::Matched,
+        (None, false) => ShadowResult::Mismatched(MismatchSample {
+            input: cut(input),
+            expected: cut(expected),
+            actual: cut(actual),
+        }),
+    };
+    engine().record_shadow(feature, ns, result);
 }
 
 /// Counts a shadow run of `feature` dropped because the shadow queue was full.
 #[pyfunction]
 pub(crate) fn record_shadow_drop(feature: &str) {
     engine().record_shadow_drop(feature);
+}
+
+/// Per-feature counts and latency, as JSON.
+#[pyfunction]
+pub(crate) fn performance_stats_json() -> String {
+    engine().performance_stats().to_string()
+}
+
+/// The metrics in the Prometheus text exposition format.
+#[pyfunction]
+pub(crate) fn prometheus_text() -> String {
+    engine().prometheus()
 }
 
 /// Registers this module's functions.
@@ -229,7 +267,12 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(reload_config, module)?)?;
     module.add_function(wrap_pyfunction!(validate_file, module)?)?;
     module.add_function(wrap_pyfunction!(alert_file, module)?)?;
+    module.add_function(wrap_pyfunction!(record_success, module)?)?;
+    module.add_function(wrap_pyfunction!(record_error, module)?)?;
+    module.add_function(wrap_pyfunction!(record_fallback, module)?)?;
     module.add_function(wrap_pyfunction!(record_shadow, module)?)?;
     module.add_function(wrap_pyfunction!(record_shadow_drop, module)?)?;
+    module.add_function(wrap_pyfunction!(performance_stats_json, module)?)?;
+    module.add_function(wrap_pyfunction!(prometheus_text, module)?)?;
     Ok(())
 }

@@ -11,7 +11,6 @@ use pyo3::exceptions::PyException;
 use pyo3::panic::PanicException;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
-use std::time::Instant;
 
 /// Runs `accelerated` or `fallback` for each call, as the flag engine decides.
 #[pyclass(name = "Guard", module = "litellm_rust", frozen, dict)]
@@ -85,16 +84,18 @@ impl PyGuard {
             None
         });
 
+        let clock = engine.clock();
         match engine.decide(feature, key.as_deref()) {
             Decision::Off => {
-                engine.record_fallback(feature);
-                self.fallback.bind(py).call(args, kwargs)
+                let started = clock.monotonic_ns();
+                let answer = self.fallback.bind(py).call(args, kwargs);
+                engine.record_fallback(feature, clock.monotonic_ns().saturating_sub(started));
+                answer
             }
             Decision::Shadow => {
-                engine.record_fallback(feature);
-                let started = Instant::now();
+                let started = clock.monotonic_ns();
                 let answer = self.fallback.bind(py).call(args, kwargs)?;
-                let python_ns = started.elapsed().as_nanos() as u64;
+                engine.record_fallback(feature, clock.monotonic_ns().saturating_sub(started));
                 if let Some(shadow) = &self.shadow {
                     // The shadow runner queues the comparison and returns at once; a failure
                     // to queue is its own business, never the caller's.
@@ -103,7 +104,6 @@ impl PyGuard {
                         args,
                         kwargs,
                         &answer,
-                        python_ns,
                         self.compare.as_ref().map(|c| c.bind(py)),
                     ));
                     if let Err(err) = queued {
@@ -113,9 +113,9 @@ impl PyGuard {
                 Ok(answer)
             }
             Decision::On => {
-                let started = Instant::now();
+                let started = clock.monotonic_ns();
                 let outcome = self.accelerated.bind(py).call(args, kwargs);
-                let ns = started.elapsed().as_nanos() as u64;
+                let ns = clock.monotonic_ns().saturating_sub(started);
                 match outcome {
                     Ok(answer) => {
                         engine.record_success(feature, ns);

@@ -38,5 +38,10 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(module)?;
     flags::register(module)?;
     module.add_class::<guard::PyGuard>()?;
+    // Exposed so that callers can tell a Rust panic (a BaseException) from other errors.
+    module.add(
+        "PanicException",
+        module.py().get_type::<pyo3::panic::PanicException>(),
+    )?;
     Ok(())
 }

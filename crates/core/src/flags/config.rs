@@ -27,11 +27,13 @@ const FEATURE_KEYS: [&str; 7] = [
     "dependencies",
     "group_id",
 ];
-const GLOBAL_KEYS: [&str; 4] = [
+const GLOBAL_KEYS: [&str; 6] = [
     "enable_automatic_degradation",
     "enable_performance_alerts",
     "metrics_retention_hours",
     "performance_window",
+    "recovery_after_s",
+    "shadow_mismatch_threshold",
 ];
 const TOP_KEYS: [&str; 2] = ["features", "global_settings"];
 const MAX_GROUP_ID_LEN: usize = 256;
@@ -68,6 +70,10 @@ pub struct GlobalLayer {
     pub metrics_retention_hours: Option<f64>,
     /// `performance_window`.
     pub performance_window: Option<u32>,
+    /// `recovery_after_s`.
+    pub recovery_after_s: Option<f64>,
+    /// `shadow_mismatch_threshold`.
+    pub shadow_mismatch_threshold: Option<f64>,
 }
 
 /// Everything one source sets.
@@ -460,7 +466,9 @@ impl Checker {
                 "metrics_retention_hours" => {
                     layer.metrics_retention_hours = self.positive(&at, item)
                 }
-                _ => layer.performance_window = self.threshold_count(&at, item),
+                "performance_window" => layer.performance_window = self.threshold_count(&at, item),
+                "recovery_after_s" => layer.recovery_after_s = self.positive(&at, item),
+                _ => layer.shadow_mismatch_threshold = self.fraction(&at, item),
             }
         }
         layer
@@ -520,6 +528,17 @@ impl Checker {
             other => {
                 let got = other.describe();
                 self.problem(at, format!("expected a number greater than 0, got {got}"));
+                None
+            }
+        }
+    }
+
+    fn fraction(&mut self, at: &str, value: &Json) -> Option<f64> {
+        match value {
+            Json::Number(n) if n.is_finite() && (0.0..=1.0).contains(n) => Some(*n),
+            other => {
+                let got = other.describe();
+                self.problem(at, format!("expected a fraction from 0 to 1, got {got}"));
                 None
             }
         }
@@ -710,6 +729,12 @@ pub fn resolve(layers: &[&Layer]) -> Result<ResolvedConfig, Vec<Problem>> {
             }
             if let Some(v) = g.performance_window {
                 global.performance_window = v;
+            }
+            if let Some(v) = g.recovery_after_s {
+                global.recovery_after_s = Some(v);
+            }
+            if let Some(v) = g.shadow_mismatch_threshold {
+                global.shadow_mismatch_threshold = v;
             }
         }
     }

@@ -5,9 +5,10 @@ use super::config::{
     parse_env, parse_file, resolve, EnvSettings, FeatureLayer, FieldSources, Layer, ResolvedConfig,
 };
 use super::error::{FlagError, Problem};
-use super::runtime::{DegradationReason, FeatureRuntime, MismatchSample, MISMATCH_SAMPLES};
+use super::runtime::{DegradationReason, FeatureRuntime};
 use super::settings::{FeatureSettings, FeatureState, GlobalSettings, Source};
 use crate::alerts::{Alert, AlertSink, Level};
+
 use crate::clock::{rfc3339_utc, Clock};
 use arc_swap::ArcSwap;
 use rustc_hash::FxHashMap;
@@ -133,25 +134,25 @@ pub enum FileChoice {
     Path(PathBuf),
 }
 
-struct Entry {
-    name: String,
-    settings: FeatureSettings,
+pub(crate) struct Entry {
+    pub(crate) name: String,
+    pub(crate) settings: FeatureSettings,
     sources: FieldSources,
     builtin: bool,
     description: &'static str,
     group: String,
     dependencies: Vec<usize>,
-    runtime: Arc<FeatureRuntime>,
+    pub(crate) runtime: Arc<FeatureRuntime>,
 }
 
 /// An immutable, validated configuration together with the runtime state of its features.
 pub struct Snapshot {
-    entries: Vec<Entry>,
+    pub(crate) entries: Vec<Entry>,
     // FxHash: names come from our own configuration, so hash flooding is not a concern, and it
     // is several times faster than SipHash on short names.
-    index: FxHashMap<String, usize>,
-    global: GlobalSettings,
-    env: EnvSettings,
+    pub(crate) index: FxHashMap<String, usize>,
+    pub(crate) global: GlobalSettings,
+    pub(crate) env: EnvSettings,
     problems: Vec<Problem>,
     file: Option<String>,
     loaded_unix_ms: u64,
@@ -218,11 +219,30 @@ impl Snapshot {
         }
     }
 
-    fn decide_index(&self, i: usize, key: Option<&str>) -> Decision {
+    pub(crate) fn decide_index(&self, i: usize, key: Option<&str>, clock: &dyn Clock) -> Decision {
         let entry = &self.entries[i];
+        let mut probe = false;
         if entry.runtime.degradation().is_some() {
-            return Decision::Off;
+            // Half-open: once the recovery wait has passed, one call at a time goes through.
+            let Some(after_s) = self.global.recovery_after_s else {
+                return Decision::Off;
+            };
+            let waited_ns = clock
+                .monotonic_ns()
+                .saturating_sub(entry.runtime.degraded_at_ns());
+            if (waited_ns as f64) < after_s * 1e9 || !entry.runtime.start_probe() {
+                return Decision::Off;
+            }
+            probe = true;
         }
+        let decision = self.decide_state(entry, key, clock);
+        if probe && decision == Decision::Off {
+            entry.runtime.release_probe();
+        }
+        decision
+    }
+
+    fn decide_state(&self, entry: &Entry, key: Option<&str>, clock: &dyn Clock) -> Decision {
         let outcome = match entry.settings.state {
             FeatureState::Disabled => return Decision::Off,
             FeatureState::Enabled => Decision::On,
@@ -242,7 +262,7 @@ impl Snapshot {
             }
         };
         for &dependency in &entry.dependencies {
-            if self.decide_index(dependency, key) != Decision::On {
+            if self.decide_index(dependency, key, clock) != Decision::On {
                 return Decision::Off;
             }
         }
@@ -301,7 +321,7 @@ impl Snapshot {
         explanation
     }
 
-    fn effective_state(&self, entry: &Entry) -> FeatureState {
+    pub(crate) fn effective_state(&self, entry: &Entry) -> FeatureState {
         if self.held_off().is_some() || entry.runtime.degradation().is_some() {
             FeatureState::Disabled
         } else {
@@ -350,12 +370,12 @@ struct Inputs {
 /// Decisions read an immutable [`Snapshot`] through an atomic pointer and take no lock;
 /// loads, runtime changes and status take a mutex that only they contend for.
 pub struct Engine {
-    clock: Arc<dyn Clock>,
-    snapshot: ArcSwap<Snapshot>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) snapshot: ArcSwap<Snapshot>,
     inputs: Mutex<Inputs>,
     runtimes: Mutex<HashMap<String, Arc<FeatureRuntime>>>,
     audit: Mutex<VecDeque<AuditEntry>>,
-    alerts: AlertSink,
+    pub(crate) alerts: AlertSink,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -542,7 +562,7 @@ impl Engine {
             return Decision::Off;
         }
         match snapshot.index.get(feature) {
-            Some(&i) => snapshot.decide_index(i, key),
+            Some(&i) => snapshot.decide_index(i, key, self.clock.as_ref()),
             None => Decision::Off,
         }
     }
@@ -710,197 +730,6 @@ impl Engine {
         Ok(())
     }
 
-    /// Writes an alert to the log and to the alert file in force.
-    pub fn alert(&self, alert: Alert) {
-        let path = self.snapshot.load().env.alert_file.clone();
-        self.alerts.emit(&alert, path.as_deref());
-    }
-
-    /// Records a call the Python path answered because the decision was off.
-    pub fn record_fallback(&self, feature: &str) {
-        if let Some(runtime) = self.runtime(feature) {
-            runtime.calls.fetch_add(1, Ordering::Relaxed);
-            runtime.fallback_calls.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    /// Records an accelerated call that returned in `ns` nanoseconds, and degrades the feature
-    /// when its latency has stayed above the threshold for a whole window.
-    pub fn record_success(&self, feature: &str, ns: u64) {
-        let snapshot = self.snapshot.load();
-        let Some(&i) = snapshot.index.get(feature) else {
-            return;
-        };
-        let entry = &snapshot.entries[i];
-        let runtime = &entry.runtime;
-        runtime.calls.fetch_add(1, Ordering::Relaxed);
-        runtime.accelerated_calls.fetch_add(1, Ordering::Relaxed);
-        runtime.record_success();
-        runtime.record_duration(ns);
-        let threshold_ms = entry.settings.performance_threshold_ms;
-        let slow_run = runtime.record_latency(ns as f64 / 1e6 > threshold_ms);
-        let window = u64::from(snapshot.global.performance_window);
-        if slow_run < window {
-            return;
-        }
-        let global = &snapshot.global;
-        let degrade = global.enable_automatic_degradation;
-        let transition = if degrade {
-            runtime.degrade(DegradationReason::PerformanceThreshold)
-        } else {
-            runtime.claim_slow_alert()
-        };
-        if !transition {
-            return;
-        }
-        let action = if degrade {
-            "degraded to disabled"
-        } else {
-            "not degraded (automatic degradation is off)"
-        };
-        let message = format!(
-            "{feature}: {slow_run} consecutive accelerated calls above {threshold_ms} ms, the \
-             last {:.3} ms; {action}",
-            ns as f64 / 1e6
-        );
-        let alert = Alert {
-            unix_ms: self.clock.unix_ms(),
-            level: Level::Warning,
-            feature: feature.to_owned(),
-            kind: "performance_threshold",
-            message,
-            details: json!({
-                "performance_threshold_ms": threshold_ms,
-                "performance_window": window,
-                "last_ms": ns as f64 / 1e6,
-                "degraded": degrade,
-            }),
-        };
-        if degrade {
-            self.record_degradation(&alert);
-        }
-        if global.enable_performance_alerts {
-            self.alert(alert);
-        } else {
-            log::warn!(target: LOG_TARGET, "{}", alert.message);
-        }
-    }
-
-    /// Records an accelerated call that failed after `ns` nanoseconds, and degrades the
-    /// feature when the run of consecutive errors reaches its `error_threshold`. Returns
-    /// whether the error should be answered by the Python path (`fallback_on_error`).
-    pub fn record_error(&self, feature: &str, ns: u64, error: &str) -> bool {
-        let snapshot = self.snapshot.load();
-        let Some(&i) = snapshot.index.get(feature) else {
-            return true;
-        };
-        let entry = &snapshot.entries[i];
-        let runtime = &entry.runtime;
-        runtime.calls.fetch_add(1, Ordering::Relaxed);
-        runtime.record_duration(ns);
-        let run = runtime.record_error();
-        let fallback = entry.settings.fallback_on_error;
-        if fallback {
-            runtime.fallback_calls.fetch_add(1, Ordering::Relaxed);
-        }
-        log::debug!(target: LOG_TARGET, "{feature}: accelerated path failed: {error}");
-        let threshold = entry.settings.error_threshold;
-        if run < u64::from(threshold) {
-            return fallback;
-        }
-        let degrade = snapshot.global.enable_automatic_degradation;
-        let transition = if degrade {
-            runtime.degrade(DegradationReason::ErrorThreshold)
-        } else {
-            runtime.claim_error_alert()
-        };
-        if transition {
-            let action = if degrade {
-                "degraded to disabled"
-            } else {
-                "not degraded (automatic degradation is off)"
-            };
-            let alert = Alert {
-                unix_ms: self.clock.unix_ms(),
-                level: Level::Critical,
-                feature: feature.to_owned(),
-                kind: "error_threshold",
-                message: format!(
-                    "{feature}: {run} consecutive errors (threshold {threshold}); {action}"
-                ),
-                details: json!({
-                    "error_threshold": threshold,
-                    "consecutive_errors": run,
-                    "total_errors": runtime.total_errors(),
-                    "last_error": truncate(error, 500),
-                    "degraded": degrade,
-                }),
-            };
-            if degrade {
-                self.record_degradation(&alert);
-            }
-            self.alert(alert);
-        }
-        fallback
-    }
-
-    /// Records one shadow comparison: `None` when the answers agreed, the differing sample
-    /// otherwise; `error` when the accelerated path raised. Shadow outcomes never reach the
-    /// caller, whose Python answer was already served.
-    pub fn record_shadow(&self, feature: &str, mismatch: Option<MismatchSample>, error: bool) {
-        let Some(runtime) = self.runtime(feature) else {
-            return;
-        };
-        if error {
-            runtime.shadow_errors.fetch_add(1, Ordering::Relaxed);
-            return;
-        }
-        runtime.shadow_runs.fetch_add(1, Ordering::Relaxed);
-        let Some(sample) = mismatch else { return };
-        let count = runtime.shadow_mismatches.fetch_add(1, Ordering::Relaxed) + 1;
-        let mut samples = runtime
-            .mismatch_samples
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if samples.len() == MISMATCH_SAMPLES {
-            samples.pop_front();
-        }
-        samples.push_back(sample.clone());
-        drop(samples);
-        // The first mismatch is worth an alert; later ones are counted and sampled.
-        if count == 1 {
-            self.alert(Alert {
-                unix_ms: self.clock.unix_ms(),
-                level: Level::Warning,
-                feature: feature.to_owned(),
-                kind: "shadow_mismatch",
-                message: format!("{feature}: the accelerated answer differs from the Python one"),
-                details: json!({
-                    "input": sample.input,
-                    "expected": sample.expected,
-                    "actual": sample.actual,
-                }),
-            });
-        }
-    }
-
-    /// Counts a shadow run dropped because the shadow queue was full.
-    pub fn record_shadow_drop(&self, feature: &str) {
-        if let Some(runtime) = self.runtime(feature) {
-            runtime.shadow_drops.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    fn record_degradation(&self, alert: &Alert) {
-        self.record(AuditEntry {
-            unix_ms: alert.unix_ms,
-            source: "degradation".into(),
-            action: alert.kind.into(),
-            feature: Some(alert.feature.clone()),
-            detail: alert.message.clone(),
-        });
-    }
-
     fn unknown(&self, feature: &str) -> FlagError {
         let snapshot = self.snapshot.load();
         let mut known: Vec<&str> = snapshot.entries.iter().map(|e| e.name.as_str()).collect();
@@ -948,6 +777,8 @@ impl Engine {
             })
             .collect();
 
+        let now_ns = self.clock.monotonic_ns();
+        let slot_ns = snapshot.global.slot_ns();
         let mut groups: HashMap<&str, Vec<&str>> = HashMap::new();
         let mut features = serde_json::Map::new();
         for entry in &snapshot.entries {
@@ -968,6 +799,14 @@ impl Engine {
                     .push(&entry.name);
             }
             let s = &entry.settings;
+            let accelerated = entry.runtime.accelerated_latency.summary(now_ns, slot_ns);
+            let last_error = entry
+                .runtime
+                .last_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_ref()
+                .map(|e| json!({"timestamp": rfc3339_utc(e.unix_ms), "message": e.message}));
             let percentage = if state == FeatureState::Disabled {
                 0.0
             } else {
@@ -995,7 +834,9 @@ impl Engine {
                     "description": entry.description,
                     "error_count": entry.runtime.consecutive_errors(),
                     "total_errors": entry.runtime.total_errors(),
-                    "avg_performance_ms": entry.runtime.average_ms(),
+                    "avg_performance_ms": accelerated.avg_ms,
+                    "p95_performance_ms": accelerated.p95_ms,
+                    "last_error": last_error,
                     "calls": entry.runtime.calls.load(Ordering::Relaxed),
                     "accelerated_calls": entry.runtime.accelerated_calls.load(Ordering::Relaxed),
                     "fallback_calls": entry.runtime.fallback_calls.load(Ordering::Relaxed),
@@ -1038,6 +879,8 @@ impl Engine {
                     "enable_performance_alerts": g.enable_performance_alerts,
                     "metrics_retention_hours": g.metrics_retention_hours,
                     "performance_window": g.performance_window,
+                    "recovery_after_s": g.recovery_after_s,
+                    "shadow_mismatch_threshold": g.shadow_mismatch_threshold,
                 },
                 "alert_file": snapshot.env.alert_file,
                 "audit_trail": audit,

@@ -11,6 +11,8 @@ mod config;
 mod engine;
 mod error;
 mod json;
+mod outcomes;
+pub use outcomes::ShadowResult;
 mod runtime;
 mod settings;
 
@@ -23,8 +25,8 @@ pub use engine::{
     truncate, AuditEntry, Decision, Engine, Explanation, FileChoice, Reason, Snapshot,
 };
 pub use error::{FlagError, Problem};
-pub use runtime::{DegradationReason, FeatureRuntime, MismatchSample, MISMATCH_SAMPLES};
+pub use runtime::{DegradationReason, FeatureRuntime, LastError, MismatchSample, MISMATCH_SAMPLES};
 pub use settings::{
     is_valid_feature_name, FeatureSettings, FeatureState, GlobalSettings, Source, MAX_NAME_LEN,
-    RESERVED_NAMES,
+    MIN_SHADOW_RUNS, RESERVED_NAMES,
 };

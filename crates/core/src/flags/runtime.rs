@@ -3,7 +3,10 @@
 //! Counters are atomics so that recording an outcome takes no lock; a feature's runtime state
 //! survives configuration reloads, which only swap the snapshot that points at it.
 
+use crate::metrics::LatencyHistogram;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::Mutex;
 
 /// Why a feature was switched off automatically.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,35 +47,6 @@ impl DegradationReason {
     }
 }
 
-/// Counters and degradation of one feature.
-#[derive(Debug, Default)]
-pub struct FeatureRuntime {
-    degraded: AtomicU8,
-    consecutive_errors: AtomicU64,
-    total_errors: AtomicU64,
-    timed_calls: AtomicU64,
-    timed_ns: AtomicU64,
-    consecutive_slow: AtomicU64,
-    error_alerted: AtomicBool,
-    slow_alerted: AtomicBool,
-    /// Calls decided through a guard.
-    pub calls: AtomicU64,
-    /// Calls the accelerated path answered.
-    pub accelerated_calls: AtomicU64,
-    /// Calls the Python path answered (decided off, or after an accelerated error).
-    pub fallback_calls: AtomicU64,
-    /// Shadow runs whose answer was compared.
-    pub shadow_runs: AtomicU64,
-    /// Shadow runs whose answer differed from the Python answer.
-    pub shadow_mismatches: AtomicU64,
-    /// Shadow runs whose accelerated path raised.
-    pub shadow_errors: AtomicU64,
-    /// Shadow runs dropped because the shadow queue was full.
-    pub shadow_drops: AtomicU64,
-    /// The latest mismatches, newest last, at most [`MISMATCH_SAMPLES`].
-    pub mismatch_samples: std::sync::Mutex<std::collections::VecDeque<MismatchSample>>,
-}
-
 /// How many mismatches a feature keeps as examples.
 pub const MISMATCH_SAMPLES: usize = 10;
 
@@ -87,26 +61,111 @@ pub struct MismatchSample {
     pub actual: String,
 }
 
+/// The latest error of the accelerated path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LastError {
+    /// When, in Unix milliseconds.
+    pub unix_ms: u64,
+    /// The error, truncated.
+    pub message: String,
+}
+
+/// Counters, latency histograms and degradation of one feature.
+#[derive(Debug, Default)]
+pub struct FeatureRuntime {
+    degraded: AtomicU8,
+    degraded_at_ns: AtomicU64,
+    probing: AtomicBool,
+    consecutive_errors: AtomicU64,
+    total_errors: AtomicU64,
+    consecutive_slow: AtomicU64,
+    error_alerted: AtomicBool,
+    slow_alerted: AtomicBool,
+    /// Calls decided through a guard.
+    pub calls: AtomicU64,
+    /// Calls the accelerated path answered.
+    pub accelerated_calls: AtomicU64,
+    /// Calls the Python path answered (decided off, in shadow, or after an accelerated error).
+    pub fallback_calls: AtomicU64,
+    /// Shadow runs whose answer was compared.
+    pub shadow_runs: AtomicU64,
+    /// Shadow runs whose answer differed from the Python answer.
+    pub shadow_mismatches: AtomicU64,
+    /// Shadow runs whose accelerated path raised.
+    pub shadow_errors: AtomicU64,
+    /// Shadow runs dropped because the shadow queue was full.
+    pub shadow_drops: AtomicU64,
+    /// Latency of the accelerated path when it served.
+    pub accelerated_latency: LatencyHistogram,
+    /// Latency of the Python path when it served.
+    pub fallback_latency: LatencyHistogram,
+    /// Latency of the accelerated path run in shadow.
+    pub shadow_latency: LatencyHistogram,
+    /// The latest mismatches, newest last, at most [`MISMATCH_SAMPLES`].
+    pub mismatch_samples: Mutex<VecDeque<MismatchSample>>,
+    /// The latest error of the accelerated path.
+    pub last_error: Mutex<Option<LastError>>,
+}
+
 impl FeatureRuntime {
     /// Why the feature is degraded, if it is.
     pub fn degradation(&self) -> Option<DegradationReason> {
         DegradationReason::from_code(self.degraded.load(Ordering::Acquire))
     }
 
-    /// Marks the feature degraded; returns true when this call made the transition.
-    pub fn degrade(&self, reason: DegradationReason) -> bool {
-        self.degraded
+    /// Marks the feature degraded at monotonic time `now_ns`; returns true when this call made
+    /// the transition.
+    pub fn degrade(&self, reason: DegradationReason, now_ns: u64) -> bool {
+        let done = self
+            .degraded
             .compare_exchange(0, reason.code(), Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
+            .is_ok();
+        if done {
+            self.degraded_at_ns.store(now_ns, Ordering::Release);
+        }
+        done
     }
 
-    /// Clears degradation and error counts; returns true when the feature was degraded.
+    /// Monotonic time of the degradation (or of the last failed recovery probe).
+    pub fn degraded_at_ns(&self) -> u64 {
+        self.degraded_at_ns.load(Ordering::Acquire)
+    }
+
+    /// Claims the single recovery probe of a degraded feature; true for one caller at a time.
+    pub fn start_probe(&self) -> bool {
+        !self.probing.swap(true, Ordering::AcqRel)
+    }
+
+    /// Ends a recovery probe: restores the feature when it succeeded, otherwise restarts the
+    /// wait from `now_ns`. Returns true when the feature was restored by this call.
+    pub fn finish_probe(&self, succeeded: bool, now_ns: u64) -> bool {
+        if !self.probing.load(Ordering::Acquire) {
+            return false;
+        }
+        let restored = succeeded && self.reset();
+        if !succeeded {
+            self.degraded_at_ns.store(now_ns, Ordering::Release);
+        }
+        self.probing.store(false, Ordering::Release);
+        restored
+    }
+
+    /// Releases a claimed probe that did not run (the call was decided off).
+    pub fn release_probe(&self) {
+        self.probing.store(false, Ordering::Release);
+    }
+
+    /// Clears degradation, error counts and shadow tallies; returns true when the feature was
+    /// degraded.
     pub fn reset(&self) -> bool {
         self.consecutive_errors.store(0, Ordering::Release);
         self.total_errors.store(0, Ordering::Release);
         self.consecutive_slow.store(0, Ordering::Release);
         self.error_alerted.store(false, Ordering::Release);
         self.slow_alerted.store(false, Ordering::Release);
+        self.shadow_runs.store(0, Ordering::Release);
+        self.shadow_mismatches.store(0, Ordering::Release);
+        self.shadow_errors.store(0, Ordering::Release);
         self.degraded.swap(0, Ordering::AcqRel) != 0
     }
 
@@ -150,12 +209,6 @@ impl FeatureRuntime {
         !self.slow_alerted.swap(true, Ordering::AcqRel)
     }
 
-    /// Records the duration of one accelerated call.
-    pub fn record_duration(&self, ns: u64) {
-        self.timed_calls.fetch_add(1, Ordering::Relaxed);
-        self.timed_ns.fetch_add(ns, Ordering::Relaxed);
-    }
-
     /// Errors since the last success.
     pub fn consecutive_errors(&self) -> u64 {
         self.consecutive_errors.load(Ordering::Acquire)
@@ -164,15 +217,5 @@ impl FeatureRuntime {
     /// Errors since start or the last reset.
     pub fn total_errors(&self) -> u64 {
         self.total_errors.load(Ordering::Acquire)
-    }
-
-    /// Mean duration of the timed accelerated calls, in milliseconds; 0 when none was timed.
-    pub fn average_ms(&self) -> f64 {
-        let calls = self.timed_calls.load(Ordering::Acquire);
-        if calls == 0 {
-            0.0
-        } else {
-            self.timed_ns.load(Ordering::Acquire) as f64 / calls as f64 / 1e6
-        }
     }
 }

@@ -127,7 +127,26 @@ pub struct GlobalSettings {
     /// "sustained": one slow call in a run of fast ones never degrades a feature. 1 is the
     /// strictest reading, where any slow call does.
     pub performance_window: u32,
+    /// Seconds after which a degraded feature lets one call through as a probe, as a circuit
+    /// breaker's half-open state does: success restores the feature, failure waits again.
+    /// `None`: a degraded feature stays off until `reset_errors`.
+    pub recovery_after_s: Option<f64>,
+    /// Share of shadow runs, from 0 to 1, whose answer may differ before the feature degrades;
+    /// judged once [`MIN_SHADOW_RUNS`] runs have been compared.
+    pub shadow_mismatch_threshold: f64,
 }
+
+impl GlobalSettings {
+    /// The width of one latency-histogram time slot: the retention period split in
+    /// [`crate::metrics::SLOTS`].
+    pub fn slot_ns(&self) -> u64 {
+        let retention_ns = self.metrics_retention_hours * 3_600.0 * 1e9;
+        (retention_ns / crate::metrics::SLOTS as f64).max(1.0) as u64
+    }
+}
+
+/// Shadow runs compared before the mismatch rate is judged.
+pub const MIN_SHADOW_RUNS: u64 = 100;
 
 impl Default for GlobalSettings {
     fn default() -> Self {
@@ -136,6 +155,8 @@ impl Default for GlobalSettings {
             enable_performance_alerts: true,
             metrics_retention_hours: 24.0,
             performance_window: 5,
+            recovery_after_s: None,
+            shadow_mismatch_threshold: 0.01,
         }
     }
 }
