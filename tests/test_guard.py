@@ -230,3 +230,147 @@ def test_counts_are_exact_under_16_threads(name: str, tmp_path: Path) -> None:
     assert status["calls"] == 16 * per_thread
     assert status["accelerated_calls"] == expected_on
     assert status["fallback_calls"] == 16 * per_thread - expected_on
+
+
+def test_a_rust_panic_is_answered_by_the_fallback(name: str, tmp_path: Path) -> None:
+    configure(tmp_path, {name: {"state": "enabled"}})
+
+    def panicking(a: int, b: int) -> int:
+        raise litellm_rust._native.PanicException("index out of bounds")
+
+    guarded = litellm_rust.guard(name, panicking, python_sum)
+
+    assert guarded(2, 3) == 5
+    status = feature_status(name)
+    assert status["total_errors"] == 1
+    assert status["last_error"]["message"] == "PanicException: index out of bounds"
+
+
+def test_keyboard_interrupt_is_not_swallowed(name: str, tmp_path: Path) -> None:
+    configure(tmp_path, {name: {"state": "enabled"}})
+
+    def interrupted(a: int, b: int) -> int:
+        raise KeyboardInterrupt
+
+    guarded = litellm_rust.guard(name, interrupted, python_sum)
+
+    with pytest.raises(KeyboardInterrupt):
+        guarded(1, 1)
+
+
+def test_recovery_probe_restores_a_degraded_feature(
+    name: str, tmp_path: Path, alert_file: Path
+) -> None:
+    # A microsecond of recovery wait has always passed by the next call: no sleeping needed.
+    configure(
+        tmp_path,
+        {name: {"state": "enabled", "error_threshold": 1}},
+        {"recovery_after_s": 0.000001},
+    )
+    healthy = {"now": False}
+
+    def accelerated(a: int, b: int) -> int:
+        if not healthy["now"]:
+            raise RuntimeError("down")
+        return a + b
+
+    guarded = litellm_rust.guard(name, accelerated, python_sum)
+    assert guarded(1, 1) == 2
+    assert feature_status(name)["degradation_reason"] == "error_threshold"
+
+    assert guarded(1, 1) == 2  # the probe fails: still degraded, the wait restarts
+    assert feature_status(name)["degraded"] is True
+    healthy["now"] = True
+    assert guarded(1, 1) == 2  # the probe succeeds
+
+    status = feature_status(name)
+    assert (status["state"], status["degraded"], status["error_count"]) == ("enabled", False, 0)
+    kinds = [json.loads(line)["kind"] for line in alert_file.read_text().splitlines()]
+    assert kinds == ["error_threshold", "state_change"]
+
+
+def test_mismatch_rate_above_threshold_degrades_shadow(
+    name: str, tmp_path: Path, alert_file: Path
+) -> None:
+    configure(
+        tmp_path,
+        {name: {"state": "shadow", "rollout_percentage": 100}},
+        {"shadow_mismatch_threshold": 0.02},
+    )
+    guarded = litellm_rust.guard(name, lambda a, b: a + b + (a % 40 == 0), python_sum)
+
+    for a in range(1, 100):
+        guarded(a, 0)
+    shadow_runner.drain()
+    assert feature_status(name)["state"] == "shadow"  # 2 of 99 runs: not judged before 100
+    guarded(120, 0)
+    shadow_runner.drain()
+
+    status = feature_status(name)
+    assert (status["shadow_runs"], status["shadow_mismatches"]) == (100, 3)
+    assert status["degradation_reason"] == "shadow_mismatch"
+    alerts = [json.loads(line) for line in alert_file.read_text().splitlines()]
+    assert [a["kind"] for a in alerts] == ["shadow_mismatch", "shadow_mismatch"]
+    assert "3 of 100 shadow answers differ" in alerts[1]["message"]
+
+
+def test_a_full_shadow_queue_drops_and_counts(name: str, tmp_path: Path) -> None:
+    from litellm_rust.guard import _ShadowRunner
+
+    configure(tmp_path, {name: {"state": "shadow", "rollout_percentage": 100}})
+    runner = _ShadowRunner(capacity=2)
+    release = threading.Event()
+
+    def blocked(a: int, b: int) -> int:
+        release.wait(timeout=30)
+        return a + b
+
+    for a in range(6):
+        runner.submit(name, blocked, (a, 1), None, a + 1, None)
+    release.set()
+    runner.drain()
+
+    status = feature_status(name)
+    # One run is on the worker, two wait in the queue, and at least the other three drop.
+    assert status["shadow_drops"] >= 3
+    assert status["shadow_runs"] + status["shadow_drops"] == 6
+
+
+def test_async_guard_serves_falls_back_and_shadows(name: str, tmp_path: Path) -> None:
+    import asyncio
+
+    from litellm_rust.guard import async_shadows
+
+    async def python_path(a: int, b: int) -> int:
+        return a + b
+
+    async def fast_path(a: int, b: int) -> int:
+        if a < 0:
+            raise ValueError("negative")
+        return a + b + (a == 3)
+
+    async def scenario() -> list[int]:
+        guarded = litellm_rust.guard(name, fast_path, python_path)
+        answers = [await guarded(1, 1), await guarded(-1, 1)]
+        errors.append(feature_status(name)["total_errors"])
+        litellm_rust.set_feature_state(name, "shadow", 100)
+        answers += [await guarded(a, 0) for a in range(5)]
+        await async_shadows.drain()
+        return answers
+
+    configure(tmp_path, {name: {"state": "enabled"}})
+    errors: list[int] = []
+
+    assert asyncio.run(scenario()) == [2, 0, 0, 1, 2, 3, 4]
+    assert errors == [1]
+    status = feature_status(name)
+    assert (status["shadow_runs"], status["shadow_mismatches"]) == (5, 1)
+    assert status["mismatch_samples"][0]["actual"] == "4"
+
+
+def test_mixing_sync_and_async_functions_is_refused(name: str) -> None:
+    async def python_path(a: int) -> int:
+        return a
+
+    with pytest.raises(TypeError, match="must both be coroutine functions"):
+        litellm_rust.guard(name, lambda a: a, python_path)

@@ -6,11 +6,12 @@
 //! is held throughout; the guard's own work between the calls is a few atomic operations.
 
 use crate::flags::engine;
-use litellm_rust_core::flags::Decision;
+use litellm_rust_core::flags::{panic_text, Decision};
 use pyo3::exceptions::PyException;
 use pyo3::panic::PanicException;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString, PyTuple};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Runs `accelerated` or `fallback` for each call, as the flag engine decides.
 #[pyclass(name = "Guard", module = "litellm_rust", frozen, dict)]
@@ -114,7 +115,12 @@ impl PyGuard {
             }
             Decision::On => {
                 let started = clock.monotonic_ns();
-                let outcome = self.accelerated.bind(py).call(args, kwargs);
+                // PyO3 resumes a Rust panic when a PanicException comes back through a call, so
+                // the unwind is caught here and turned back into an ordinary error.
+                let call = || self.accelerated.bind(py).call(args, kwargs);
+                let outcome = catch_unwind(AssertUnwindSafe(call)).unwrap_or_else(|payload| {
+                    Err(PanicException::new_err(panic_text(payload.as_ref())))
+                });
                 let ns = clock.monotonic_ns().saturating_sub(started);
                 match outcome {
                     Ok(answer) => {

@@ -12,7 +12,7 @@ mod engine;
 mod error;
 mod json;
 mod outcomes;
-pub use outcomes::ShadowResult;
+pub use outcomes::{panic_text, ShadowResult};
 mod runtime;
 mod settings;
 

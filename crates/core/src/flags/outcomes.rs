@@ -528,7 +528,7 @@ impl Engine {
             let outcome = match catch_unwind(AssertUnwindSafe(accelerated)) {
                 Ok(Ok(answer)) => Ok(answer),
                 Ok(Err(error)) => Err(error.to_string()),
-                Err(panic) => Err(panic_message(panic.as_ref())),
+                Err(panic) => Err(format!("panic: {}", panic_text(panic.as_ref()))),
             };
             (outcome, clock.monotonic_ns().saturating_sub(started))
         };
@@ -573,11 +573,11 @@ impl Engine {
     }
 }
 
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    let text = panic
+/// The message a panic was raised with.
+pub fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown payload".to_owned());
-    format!("panic: {text}")
+        .unwrap_or_else(|| "unknown payload".to_owned())
 }
