@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import write_config
 from prometheus_client.parser import text_string_to_metric_families
 
 import litellm_rust
+from conftest import write_config
 
 METERED = UNMETERED = ""
 COUNTER = iter(range(1_000_000))
