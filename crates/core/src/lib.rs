@@ -9,3 +9,4 @@
 
 pub mod clock;
 pub mod flags;
+pub mod tokens;
