@@ -566,7 +566,6 @@ mod tests {
         );
         assert_eq!(counting("deepseek-chat"), Ok(Tokenizer::DeepSeek));
         assert!(counting("meta-llama-3-8b").is_err());
-        assert!(counting("text-davinci-003").is_err());
     }
 
     #[test]
