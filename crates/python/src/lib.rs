@@ -3,6 +3,7 @@
 
 mod errors;
 mod flags;
+mod tokens;
 
 use log::LevelFilter;
 use pyo3::prelude::*;
@@ -36,5 +37,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
 
     errors::register(module)?;
     flags::register(module)?;
+    errors::register_tokens(module)?;
+    tokens::register(module)?;
     Ok(())
 }
