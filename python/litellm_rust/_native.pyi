@@ -60,7 +60,7 @@ class TokenCounter:
     litellm's bundled Hugging Face tokenizer files. Tokenizers load on first use.
     """
 
-    def __init__(self, cost_map_json: str, tokenizer_dir: str | os.PathLike[str]) -> None: ...
+    def __new__(cls, cost_map_json: str, tokenizer_dir: str | os.PathLike[str]) -> TokenCounter: ...
     def count(
         self,
         model: str | None,
@@ -91,7 +91,9 @@ class TokenCounter:
         `tools` and `tool_choice`. None marks an item the Rust side cannot count exactly.
         """
 
-    def encode(self, model: str | None, text: str, hugging_face_disabled: bool = False) -> list[int]:
+    def encode(
+        self, model: str | None, text: str, hugging_face_disabled: bool = False
+    ) -> list[int]:
         """`litellm.encode(model=model, text=text)`."""
 
     def decode(
