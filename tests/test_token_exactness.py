@@ -503,9 +503,14 @@ def test_environment_override_of_a_litellm_constant_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("TIKTOKEN_ENCODE_CHUNK_SIZE_CHARS", "512")
+    load_token_counter()
 
     with pytest.raises(UnsupportedInput, match="TIKTOKEN_ENCODE_CHUNK_SIZE_CHARS"):
         rust_token_counter(model="gpt-4o", text="hello")
+
+    monkeypatch.delenv("TIKTOKEN_ENCODE_CHUNK_SIZE_CHARS")
+    load_token_counter()
+    assert rust_token_counter(model="gpt-4o", text="hello") == 1
 
 
 def test_importing_litellm_rust_does_not_import_litellm() -> None:
