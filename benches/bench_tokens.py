@@ -63,7 +63,7 @@ def rss_kib() -> int:
 
 RSS_PROBE = """
 import sys
-sys.path.insert(0, {benches!r})
+sys.path.insert(0, BENCHES)
 from bench_tokens import rss_kib
 before = rss_kib()
 from litellm_rust.tokens import load_token_counter
@@ -80,7 +80,7 @@ print(before, loaded, ",".join(steps), "litellm" in sys.modules)
 
 
 def encoding_rss() -> tuple[int, str, bool]:
-    code = RSS_PROBE.format(benches=str(Path(__file__).resolve().parent))
+    code = RSS_PROBE.replace("BENCHES", repr(str(Path(__file__).resolve().parent)))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     before, loaded, steps, imported = out.stdout.split()
     return int(loaded) - int(before), steps.replace(",", ", "), imported == "True"
