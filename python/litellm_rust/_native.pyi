@@ -1,6 +1,7 @@
 """The compiled core of litellm-rust. Private: use the `litellm_rust` package."""
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from typing import Any, final
 
 __all__ = [
@@ -9,7 +10,10 @@ __all__ = [
     "Guard",
     "LitellmRustError",
     "PanicException",
+    "TokenCounter",
+    "TokenizerUnavailable",
     "UnknownFeatureError",
+    "UnsupportedInput",
     "alert_file",
     "clear_runtime_overrides",
     "decide",
@@ -67,6 +71,69 @@ class UnknownFeatureError(LitellmRustError, LookupError):
     """No feature of this name is built in or configured; `feature` is the name asked for."""
 
     feature: str
+
+class UnsupportedInput(LitellmRustError):
+    """The Rust side cannot answer this input exactly; LiteLLM's Python path must.
+
+    `reason` says what was met.
+    """
+
+    reason: str
+
+class TokenizerUnavailable(UnsupportedInput):
+    """A tokenizer file shipped inside litellm could not be loaded."""
+
+@final
+class TokenCounter:
+    """LiteLLM 1.110.2's token counting for one installed litellm package.
+
+    Built from the model cost map JSON (model name -> entry, LiteLLM's format) and the folder of
+    litellm's bundled Hugging Face tokenizer files. Tokenizers load on first use.
+    """
+
+    def __new__(cls, cost_map_json: str, tokenizer_dir: str | os.PathLike[str]) -> TokenCounter: ...
+    def count(
+        self,
+        model: str | None,
+        messages: list[dict[str, object]] | None = None,
+        text: str | list[str] | None = None,
+        tools: list[dict[str, object]] | None = None,
+        tool_choice: str | dict[str, object] | None = None,
+        count_extras: bool = True,
+        use_default_image_token_count: bool = False,
+        default_token_count: int | None = None,
+        hugging_face_disabled: bool = False,
+    ) -> int:
+        """`litellm.token_counter`; raises UnsupportedInput where it cannot answer exactly.
+
+        `count_extras` is LiteLLM's `count_response_tokens is False`: whether the reply primer,
+        tools and tool_choice are added. The GIL is released while counting.
+        """
+
+    def count_batch(
+        self,
+        model: str | None,
+        items: list[list[dict[str, object]] | str | dict[str, object]],
+        hugging_face_disabled: bool = False,
+    ) -> list[int | None]:
+        """Counts many inputs in parallel, without the GIL; results in input order.
+
+        An item is a message list, a text, or a dict with `messages` or `text` and optional
+        `tools` and `tool_choice`. None marks an item the Rust side cannot count exactly.
+        """
+
+    def encode(
+        self, model: str | None, text: str, hugging_face_disabled: bool = False
+    ) -> list[int]:
+        """`litellm.encode(model=model, text=text)`."""
+
+    def decode(
+        self, model: str | None, tokens: Sequence[int], hugging_face_disabled: bool = False
+    ) -> str:
+        """`litellm.decode(model=model, tokens=tokens)` with special tokens skipped."""
+
+    def tokenizer_name(self, model: str | None, hugging_face_disabled: bool = False) -> str | None:
+        """The tokenizer LiteLLM counts `model` with, or None when Python must count."""
 
 def initialize() -> list[str]:
     """Configure the engine from the environment if not done yet.

@@ -13,3 +13,4 @@ pub mod alerts;
 pub mod clock;
 pub mod flags;
 pub mod metrics;
+pub mod tokens;

@@ -11,6 +11,7 @@
 //! bases cannot come from `create_exception!`, so they are built with `type()` at import.
 
 use litellm_rust_core::flags::FlagError;
+use litellm_rust_core::tokens::TokensError;
 use pyo3::exceptions::{PyException, PyLookupError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -108,5 +109,57 @@ pub(crate) fn config_error(py: Python<'_>, message: String) -> PyErr {
     match vec![message.clone()].into_pyobject(py) {
         Ok(list) => raise(py, &CONFIG, message, ("problems", list.into_any())),
         Err(err) => err,
+    }
+}
+
+// Token counting adds two classes under the same base:
+//
+// LitellmRustError
+// └── UnsupportedInput                .reason: str
+//     └── TokenizerUnavailable        .reason: str
+static UNSUPPORTED_INPUT: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static TOKENIZER_UNAVAILABLE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// Creates the token-counting classes; runs after [`register`], whose base class they extend.
+pub(crate) fn register_tokens(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = module.py();
+    let base = match BASE.get(py) {
+        Some(base) => base.bind(py).clone(),
+        None => py.get_type::<PyException>(),
+    };
+    let unsupported = class(
+        py,
+        "UnsupportedInput",
+        "The Rust side cannot answer this input exactly; LiteLLM's Python path must. `reason` \
+         says what was met.",
+        vec![base],
+    )?;
+    let unavailable = class(
+        py,
+        "TokenizerUnavailable",
+        "A tokenizer file shipped inside litellm could not be loaded, so LiteLLM's Python path \
+         must count.",
+        vec![unsupported.clone()],
+    )?;
+    module.add("UnsupportedInput", &unsupported)?;
+    module.add("TokenizerUnavailable", &unavailable)?;
+    let _ = UNSUPPORTED_INPUT.set(py, unsupported.unbind());
+    let _ = TOKENIZER_UNAVAILABLE.set(py, unavailable.unbind());
+    Ok(())
+}
+
+/// The Python exception for a core token-counting error.
+pub(crate) fn tokens_error(py: Python<'_>, error: TokensError) -> PyErr {
+    let message = error.to_string();
+    match error {
+        TokensError::Unsupported { reason } => {
+            let reason = pyo3::types::PyString::new(py, &reason).into_any();
+            raise(py, &UNSUPPORTED_INPUT, message, ("reason", reason))
+        }
+        TokensError::TokenizerFile { .. } => {
+            let reason = pyo3::types::PyString::new(py, &message).into_any();
+            raise(py, &TOKENIZER_UNAVAILABLE, message, ("reason", reason))
+        }
+        TokensError::CostMap { .. } => config_error(py, message),
     }
 }

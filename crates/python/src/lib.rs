@@ -4,6 +4,7 @@
 mod errors;
 mod flags;
 mod guard;
+mod tokens;
 
 use log::LevelFilter;
 use pyo3::prelude::*;
@@ -43,5 +44,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
         "PanicException",
         module.py().get_type::<pyo3::panic::PanicException>(),
     )?;
+    errors::register_tokens(module)?;
+    tokens::register(module)?;
     Ok(())
 }
