@@ -40,7 +40,7 @@ def fresh_engine(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if name.startswith("LITELLM_RUST_"):
             monkeypatch.delenv(name)
     litellm_rust.clear_runtime_overrides()
-    litellm_rust.reload_config()
+    litellm_rust.load_config()
     litellm_rust.reset_errors()
     yield
     monkeypatch.undo()

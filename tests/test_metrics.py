@@ -97,3 +97,22 @@ def test_prometheus_export_parses_with_prometheus_client(stats: dict) -> None:  
 def test_unknown_export_format_is_named() -> None:
     with pytest.raises(ValueError, match="unknown format 'xml'; accepted: json, prometheus"):
         litellm_rust.export_performance_data(format="xml")
+
+
+def test_reset_errors_never_moves_a_counter_backwards(stats: dict) -> None:  # type: ignore[type-arg]
+    def errors_total() -> float:
+        text = litellm_rust.export_performance_data(format="prometheus")
+        return next(
+            s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+            if s.name == "litellm_rust_errors_total" and s.labels["feature"] == METERED
+        )
+
+    before = errors_total()
+    litellm_rust.reset_errors(METERED)
+
+    assert before == 10
+    assert errors_total() == 10
+    assert litellm_rust.get_performance_stats()[METERED]["errors"] == 10
+    assert litellm_rust.get_feature_status()["features"][METERED]["total_errors"] == 0

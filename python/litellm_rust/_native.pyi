@@ -172,11 +172,12 @@ def clear_runtime_overrides() -> None:
 def reset_errors(feature: str | None = None) -> None:
     """Clear error counts and degradation of one feature, or of every feature."""
 
-def load_config(path: str | bytes | object) -> None:
+def load_config(path: str | os.PathLike[str] | None = None) -> None:
     """Load the JSON configuration file at `path`, with the environment over it.
 
-    On any problem raises ConfigError listing every problem, and the configuration in force
-    stays in force. Later reload_config() calls read this file again.
+    Without a path, the file named by LITELLM_RUST_FEATURE_CONFIG (if any) is loaded. On any
+    problem raises ConfigError listing every problem, and the configuration in force stays in
+    force. Later reload_config() calls read the same file again.
     """
 
 def reload_config() -> None:

@@ -23,13 +23,15 @@ reset_errors = _native.reset_errors
 reload_config = _native.reload_config
 
 
-def load_config(path: PathArg) -> None:
+def load_config(path: PathArg | None = None) -> None:
     """Load the JSON configuration file at `path`, with the environment over it.
 
-    Raises `ConfigError` (a `ValueError`) listing every problem; the configuration in force
-    before the call then stays in force. Later `reload_config()` calls read this file again.
+    Without a path, the file named by `LITELLM_RUST_FEATURE_CONFIG` (if any) is loaded: the
+    way back to the environment's configuration after loading another file. Raises
+    `ConfigError` (a `ValueError`) listing every problem; the configuration in force before the
+    call then stays in force. Later `reload_config()` calls read the same file again.
     """
-    _native.load_config(os.fspath(path))
+    _native.load_config(None if path is None else os.fspath(path))
 
 
 def validate_config(path: PathArg) -> list[str]:

@@ -38,6 +38,33 @@ fn decisions(c: &mut Criterion) {
         b.iter(|| engine.decide(black_box("no_such_feature"), None))
     });
     group.finish();
+
+    // The guard around a trivial call: decide, time, record. The bare call is the baseline.
+    let mut group = c.benchmark_group("guard");
+    group.bench_function("bare_call", |b| b.iter(|| black_box(black_box(20u64) + 1)));
+    // The parts of a guarded call, to see where its time goes.
+    group.bench_function("part_clock_read", |b| {
+        b.iter(|| engine.clock().monotonic_ns())
+    });
+    group.bench_function("part_record_success", |b| {
+        b.iter(|| engine.record_success(black_box("bench_enabled"), black_box(120)))
+    });
+    group.bench_function("part_record_fallback", |b| {
+        b.iter(|| engine.record_fallback(black_box("bench_disabled"), black_box(120)))
+    });
+    for feature in ["bench_enabled", "bench_disabled"] {
+        group.bench_function(feature, |b| {
+            b.iter(|| {
+                engine.guard(
+                    black_box(feature),
+                    None,
+                    || Ok::<u64, String>(black_box(20u64) + 1),
+                    || black_box(20u64) + 1,
+                )
+            })
+        });
+    }
+    group.finish();
 }
 
 // criterion_group! generates an undocumented public function.

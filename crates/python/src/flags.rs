@@ -162,11 +162,14 @@ pub(crate) fn reset_errors(py: Python<'_>, feature: Option<&str>) -> PyResult<()
         .map_err(|e| flag_error(py, e))
 }
 
-/// Loads the JSON file at `path` (and the environment), keeping the old one on any problem.
+/// Loads the JSON file at `path` (the file named by `LITELLM_RUST_FEATURE_CONFIG` when
+/// `None`) and the environment, keeping the old configuration on any problem.
 #[pyfunction]
-pub(crate) fn load_config(py: Python<'_>, path: PathBuf) -> PyResult<()> {
+#[pyo3(signature = (path=None))]
+pub(crate) fn load_config(py: Python<'_>, path: Option<PathBuf>) -> PyResult<()> {
+    let choice = path.map_or(FileChoice::FromEnv, FileChoice::Path);
     engine()
-        .load(process_env(), FileChoice::Path(path))
+        .load(process_env(), choice)
         .map_err(|e| flag_error(py, e))
 }
 

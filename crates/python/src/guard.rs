@@ -86,17 +86,18 @@ impl PyGuard {
         });
 
         let clock = engine.clock();
-        match engine.decide(feature, key.as_deref()) {
-            Decision::Off => {
-                let started = clock.monotonic_ns();
-                let answer = self.fallback.bind(py).call(args, kwargs);
-                engine.record_fallback(feature, clock.monotonic_ns().saturating_sub(started));
-                answer
-            }
+        let ticket = engine.ticket(feature, key.as_deref());
+        let serve_fallback = || {
+            let started = clock.monotonic_ns();
+            let answer = self.fallback.bind(py).call(args, kwargs);
+            let ended = clock.monotonic_ns();
+            engine.ticket_fallback(&ticket, ended.saturating_sub(started), ended);
+            answer
+        };
+        match ticket.decision {
+            Decision::Off => serve_fallback(),
             Decision::Shadow => {
-                let started = clock.monotonic_ns();
-                let answer = self.fallback.bind(py).call(args, kwargs)?;
-                engine.record_fallback(feature, clock.monotonic_ns().saturating_sub(started));
+                let answer = serve_fallback()?;
                 if let Some(shadow) = &self.shadow {
                     // The shadow runner queues the comparison and returns at once; a failure
                     // to queue is its own business, never the caller's.
@@ -121,10 +122,11 @@ impl PyGuard {
                 let outcome = catch_unwind(AssertUnwindSafe(call)).unwrap_or_else(|payload| {
                     Err(PanicException::new_err(panic_text(payload.as_ref())))
                 });
-                let ns = clock.monotonic_ns().saturating_sub(started);
+                let ended = clock.monotonic_ns();
+                let ns = ended.saturating_sub(started);
                 match outcome {
                     Ok(answer) => {
-                        engine.record_success(feature, ns);
+                        engine.ticket_success(&ticket, ns, ended);
                         Ok(answer)
                     }
                     // KeyboardInterrupt and SystemExit pass through untouched; a Rust panic in
@@ -134,7 +136,7 @@ impl PyGuard {
                             || err.is_instance_of::<PanicException>(py) =>
                     {
                         let message = err.to_string();
-                        if engine.record_error(feature, ns, &message) {
+                        if engine.ticket_error(&ticket, ns, ended, &message) {
                             self.fallback.bind(py).call(args, kwargs)
                         } else {
                             Err(err)

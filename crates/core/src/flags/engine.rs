@@ -209,7 +209,7 @@ impl Snapshot {
     }
 
     /// Whether every feature is held off: kill switch or invalid configuration.
-    fn held_off(&self) -> Option<Reason> {
+    pub(crate) fn held_off(&self) -> Option<Reason> {
         if self.env.disable_all {
             Some(Reason::KillSwitch)
         } else if !self.problems.is_empty() {
@@ -800,6 +800,7 @@ impl Engine {
             }
             let s = &entry.settings;
             let accelerated = entry.runtime.accelerated_latency.summary(now_ns, slot_ns);
+            let (shadow_runs, shadow_mismatches) = entry.runtime.shadow_since_reset();
             let last_error = entry
                 .runtime
                 .last_error
@@ -840,8 +841,8 @@ impl Engine {
                     "calls": entry.runtime.calls.load(Ordering::Relaxed),
                     "accelerated_calls": entry.runtime.accelerated_calls.load(Ordering::Relaxed),
                     "fallback_calls": entry.runtime.fallback_calls.load(Ordering::Relaxed),
-                    "shadow_runs": entry.runtime.shadow_runs.load(Ordering::Relaxed),
-                    "shadow_mismatches": entry.runtime.shadow_mismatches.load(Ordering::Relaxed),
+                    "shadow_runs": shadow_runs,
+                    "shadow_mismatches": shadow_mismatches,
                     "shadow_errors": entry.runtime.shadow_errors.load(Ordering::Relaxed),
                     "shadow_drops": entry.runtime.shadow_drops.load(Ordering::Relaxed),
                     "mismatch_samples": entry.runtime.mismatch_samples.lock()

@@ -12,7 +12,7 @@ mod engine;
 mod error;
 mod json;
 mod outcomes;
-pub use outcomes::{panic_text, ShadowResult};
+pub use outcomes::{panic_text, ShadowResult, Ticket};
 mod runtime;
 mod settings;
 

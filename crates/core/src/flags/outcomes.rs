@@ -15,8 +15,25 @@ use serde_json::{json, Value};
 use std::fmt::{Display, Write as _};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 const LOG_TARGET: &str = "litellm_rust::guard";
+
+/// One decided call: the decision and the configuration it was made under, for recording
+/// the outcome without a second lookup. Recording goes to the feature's runtime state, which
+/// outlives configuration reloads, so a ticket stays valid across one.
+pub struct Ticket {
+    snapshot: Arc<Snapshot>,
+    index: Option<usize>,
+    /// The decision for this call.
+    pub decision: Decision,
+}
+
+impl Ticket {
+    fn entry(&self) -> Option<&Entry> {
+        self.index.map(|i| &self.snapshot.entries[i])
+    }
+}
 
 /// How a shadow run of the accelerated path compared with the served Python answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,10 +107,14 @@ impl Engine {
         let Some(entry) = Self::entry_of(&snapshot, feature) else {
             return;
         };
+        let now = self.clock.monotonic_ns();
+        self.fallback_in(&snapshot, entry, ns, now)
+    }
+
+    fn fallback_in(&self, snapshot: &Snapshot, entry: &Entry, ns: u64, now: u64) {
         let runtime = &entry.runtime;
         runtime.calls.fetch_add(1, Ordering::Relaxed);
         runtime.fallback_calls.fetch_add(1, Ordering::Relaxed);
-        let now = self.clock.monotonic_ns();
         runtime
             .fallback_latency
             .record(ns, now, snapshot.global.slot_ns());
@@ -106,9 +127,14 @@ impl Engine {
         let Some(entry) = Self::entry_of(&snapshot, feature) else {
             return;
         };
+        let now = self.clock.monotonic_ns();
+        self.success_in(&snapshot, entry, ns, now)
+    }
+
+    fn success_in(&self, snapshot: &Snapshot, entry: &Entry, ns: u64, now: u64) {
+        let feature = entry.name.as_str();
         let runtime = &entry.runtime;
         let global = &snapshot.global;
-        let now = self.clock.monotonic_ns();
         runtime.calls.fetch_add(1, Ordering::Relaxed);
         runtime.accelerated_calls.fetch_add(1, Ordering::Relaxed);
         runtime
@@ -169,8 +195,13 @@ impl Engine {
         let Some(entry) = Self::entry_of(&snapshot, feature) else {
             return true;
         };
-        let runtime = &entry.runtime;
         let now = self.clock.monotonic_ns();
+        self.error_in(&snapshot, entry, ns, error, now)
+    }
+
+    fn error_in(&self, snapshot: &Snapshot, entry: &Entry, ns: u64, error: &str, now: u64) -> bool {
+        let feature = entry.name.as_str();
+        let runtime = &entry.runtime;
         runtime.calls.fetch_add(1, Ordering::Relaxed);
         runtime
             .accelerated_latency
@@ -236,8 +267,20 @@ impl Engine {
         let Some(entry) = Self::entry_of(&snapshot, feature) else {
             return;
         };
-        let runtime = &entry.runtime;
         let now = self.clock.monotonic_ns();
+        self.shadow_in(&snapshot, entry, ns, result, now)
+    }
+
+    fn shadow_in(
+        &self,
+        snapshot: &Snapshot,
+        entry: &Entry,
+        ns: u64,
+        result: ShadowResult,
+        now: u64,
+    ) {
+        let feature = entry.name.as_str();
+        let runtime = &entry.runtime;
         runtime
             .shadow_latency
             .record(ns, now, snapshot.global.slot_ns());
@@ -252,7 +295,7 @@ impl Engine {
                 return;
             }
             ShadowResult::Matched => {
-                runtime.shadow_runs.fetch_add(1, Ordering::Relaxed);
+                runtime.record_shadow_run(false);
                 if runtime.finish_probe(true, now) {
                     self.recovered(entry);
                 }
@@ -260,8 +303,7 @@ impl Engine {
             }
             ShadowResult::Mismatched(sample) => sample,
         };
-        let runs = runtime.shadow_runs.fetch_add(1, Ordering::Relaxed) + 1;
-        let mismatches = runtime.shadow_mismatches.fetch_add(1, Ordering::Relaxed) + 1;
+        let (runs, mismatches) = runtime.record_shadow_run(true);
         runtime.finish_probe(false, now);
         {
             let mut samples = runtime
@@ -316,6 +358,48 @@ impl Engine {
         }
     }
 
+    /// Decides one call and keeps what recording its outcome needs, so that a guarded call
+    /// looks its feature up once.
+    pub fn ticket(&self, feature: &str, key: Option<&str>) -> Ticket {
+        let snapshot = self.snapshot.load_full();
+        let index = snapshot.index.get(feature).copied();
+        let decision = match index {
+            Some(i) if snapshot.held_off().is_none() => {
+                snapshot.decide_index(i, key, self.clock.as_ref())
+            }
+            _ => Decision::Off,
+        };
+        Ticket {
+            snapshot,
+            index,
+            decision,
+        }
+    }
+
+    /// Records that the Python path answered a ticket's call in `ns` nanoseconds, ending at
+    /// monotonic time `now`.
+    pub fn ticket_fallback(&self, ticket: &Ticket, ns: u64, now: u64) {
+        if let Some(entry) = ticket.entry() {
+            self.fallback_in(&ticket.snapshot, entry, ns, now);
+        }
+    }
+
+    /// Records that the accelerated path answered a ticket's call.
+    pub fn ticket_success(&self, ticket: &Ticket, ns: u64, now: u64) {
+        if let Some(entry) = ticket.entry() {
+            self.success_in(&ticket.snapshot, entry, ns, now);
+        }
+    }
+
+    /// Records that the accelerated path failed a ticket's call; true when the Python path
+    /// should answer it.
+    pub fn ticket_error(&self, ticket: &Ticket, ns: u64, now: u64, error: &str) -> bool {
+        match ticket.entry() {
+            Some(entry) => self.error_in(&ticket.snapshot, entry, ns, error, now),
+            None => true,
+        }
+    }
+
     /// Counts a shadow run dropped because the shadow queue was full.
     pub fn record_shadow_drop(&self, feature: &str) {
         if let Some(runtime) = self.runtime(feature) {
@@ -342,7 +426,7 @@ impl Engine {
                     "calls": r.calls.load(Ordering::Relaxed),
                     "accelerated_calls": r.accelerated_calls.load(Ordering::Relaxed),
                     "fallback_calls": r.fallback_calls.load(Ordering::Relaxed),
-                    "errors": r.total_errors(),
+                    "errors": r.errors(),
                     "avg_duration_ms": accelerated.avg_ms,
                     "p50_ms": accelerated.p50_ms,
                     "p95_ms": accelerated.p95_ms,
@@ -385,7 +469,7 @@ impl Engine {
                 |e| e.runtime.fallback_calls.load(Ordering::Relaxed),
             ),
             ("errors", "Errors of the accelerated path.", |e| {
-                e.runtime.total_errors()
+                e.runtime.errors()
             }),
             (
                 "shadow_runs",
@@ -523,29 +607,33 @@ impl Engine {
         F: FnOnce() -> T,
     {
         let clock = self.clock.as_ref();
-        let run = |accelerated: A| -> (Result<T, String>, u64) {
+        let ticket = self.ticket(feature, key);
+        let run = |accelerated: A| -> (Result<T, String>, u64, u64) {
             let started = clock.monotonic_ns();
             let outcome = match catch_unwind(AssertUnwindSafe(accelerated)) {
                 Ok(Ok(answer)) => Ok(answer),
                 Ok(Err(error)) => Err(error.to_string()),
                 Err(panic) => Err(format!("panic: {}", panic_text(panic.as_ref()))),
             };
-            (outcome, clock.monotonic_ns().saturating_sub(started))
+            let ended = clock.monotonic_ns();
+            (outcome, ended.saturating_sub(started), ended)
         };
-        match self.decide(feature, key) {
-            Decision::Off => {
-                let started = clock.monotonic_ns();
-                let answer = fallback();
-                self.record_fallback(feature, clock.monotonic_ns().saturating_sub(started));
-                Ok(answer)
-            }
+        let serve_fallback = |fallback: F| -> T {
+            let started = clock.monotonic_ns();
+            let answer = fallback();
+            let ended = clock.monotonic_ns();
+            self.ticket_fallback(&ticket, ended.saturating_sub(started), ended);
+            answer
+        };
+        match ticket.decision {
+            Decision::Off => Ok(serve_fallback(fallback)),
             Decision::On => match run(accelerated) {
-                (Ok(answer), ns) => {
-                    self.record_success(feature, ns);
+                (Ok(answer), ns, ended) => {
+                    self.ticket_success(&ticket, ns, ended);
                     Ok(answer)
                 }
-                (Err(error), ns) => {
-                    if self.record_error(feature, ns, &error) {
+                (Err(error), ns, ended) => {
+                    if self.ticket_error(&ticket, ns, ended, &error) {
                         Ok(fallback())
                     } else {
                         Err(error)
@@ -553,10 +641,8 @@ impl Engine {
                 }
             },
             Decision::Shadow => {
-                let started = clock.monotonic_ns();
-                let answer = fallback();
-                self.record_fallback(feature, clock.monotonic_ns().saturating_sub(started));
-                let (shadow, ns) = run(accelerated);
+                let answer = serve_fallback(fallback);
+                let (shadow, ns, ended) = run(accelerated);
                 let result = match shadow {
                     Ok(actual) if actual == answer => ShadowResult::Matched,
                     Ok(actual) => ShadowResult::Mismatched(MismatchSample {
@@ -566,7 +652,9 @@ impl Engine {
                     }),
                     Err(error) => ShadowResult::Failed(error),
                 };
-                self.record_shadow(feature, ns, result);
+                if let Some(entry) = ticket.entry() {
+                    self.shadow_in(&ticket.snapshot, entry, ns, result, ended);
+                }
                 Ok(answer)
             }
         }

@@ -77,7 +77,12 @@ pub struct FeatureRuntime {
     degraded_at_ns: AtomicU64,
     probing: AtomicBool,
     consecutive_errors: AtomicU64,
-    total_errors: AtomicU64,
+    // Metric counters only ever grow, as Prometheus counters must; a reset records baselines
+    // so that the figures "since the last reset" (status, mismatch-rate judgement) restart.
+    errors: AtomicU64,
+    errors_at_reset: AtomicU64,
+    shadow_runs_at_reset: AtomicU64,
+    shadow_mismatches_at_reset: AtomicU64,
     consecutive_slow: AtomicU64,
     error_alerted: AtomicBool,
     slow_alerted: AtomicBool,
@@ -87,9 +92,9 @@ pub struct FeatureRuntime {
     pub accelerated_calls: AtomicU64,
     /// Calls the Python path answered (decided off, in shadow, or after an accelerated error).
     pub fallback_calls: AtomicU64,
-    /// Shadow runs whose answer was compared.
+    /// Shadow runs whose answer was compared, since start.
     pub shadow_runs: AtomicU64,
-    /// Shadow runs whose answer differed from the Python answer.
+    /// Shadow runs whose answer differed from the Python answer, since start.
     pub shadow_mismatches: AtomicU64,
     /// Shadow runs whose accelerated path raised.
     pub shadow_errors: AtomicU64,
@@ -155,24 +160,57 @@ impl FeatureRuntime {
         self.probing.store(false, Ordering::Release);
     }
 
-    /// Clears degradation, error counts and shadow tallies; returns true when the feature was
-    /// degraded.
+    /// Clears degradation and the counts since the last reset (the metric counters keep
+    /// growing); returns true when the feature was degraded.
     pub fn reset(&self) -> bool {
         self.consecutive_errors.store(0, Ordering::Release);
-        self.total_errors.store(0, Ordering::Release);
+        self.errors_at_reset
+            .store(self.errors.load(Ordering::Acquire), Ordering::Release);
+        let runs = self.shadow_runs.load(Ordering::Acquire);
+        self.shadow_runs_at_reset.store(runs, Ordering::Release);
+        let mismatches = self.shadow_mismatches.load(Ordering::Acquire);
+        self.shadow_mismatches_at_reset
+            .store(mismatches, Ordering::Release);
         self.consecutive_slow.store(0, Ordering::Release);
         self.error_alerted.store(false, Ordering::Release);
         self.slow_alerted.store(false, Ordering::Release);
-        self.shadow_runs.store(0, Ordering::Release);
-        self.shadow_mismatches.store(0, Ordering::Release);
-        self.shadow_errors.store(0, Ordering::Release);
         self.degraded.swap(0, Ordering::AcqRel) != 0
     }
 
     /// Records an error; returns the number of consecutive errors including this one.
     pub fn record_error(&self) -> u64 {
-        self.total_errors.fetch_add(1, Ordering::Relaxed);
+        self.errors.fetch_add(1, Ordering::Relaxed);
         self.consecutive_errors.fetch_add(1, Ordering::AcqRel) + 1
+    }
+
+    /// Records a compared shadow run; returns the runs and mismatches since the last reset,
+    /// this one included.
+    pub fn record_shadow_run(&self, mismatched: bool) -> (u64, u64) {
+        let runs = self.shadow_runs.fetch_add(1, Ordering::AcqRel) + 1;
+        let mismatches = if mismatched {
+            self.shadow_mismatches.fetch_add(1, Ordering::AcqRel) + 1
+        } else {
+            self.shadow_mismatches.load(Ordering::Acquire)
+        };
+        (
+            runs.saturating_sub(self.shadow_runs_at_reset.load(Ordering::Acquire)),
+            mismatches.saturating_sub(self.shadow_mismatches_at_reset.load(Ordering::Acquire)),
+        )
+    }
+
+    /// Shadow runs and mismatches since the last reset.
+    pub fn shadow_since_reset(&self) -> (u64, u64) {
+        let runs = self.shadow_runs.load(Ordering::Acquire);
+        let mismatches = self.shadow_mismatches.load(Ordering::Acquire);
+        (
+            runs.saturating_sub(self.shadow_runs_at_reset.load(Ordering::Acquire)),
+            mismatches.saturating_sub(self.shadow_mismatches_at_reset.load(Ordering::Acquire)),
+        )
+    }
+
+    /// Errors since start: the metric counter.
+    pub fn errors(&self) -> u64 {
+        self.errors.load(Ordering::Acquire)
     }
 
     /// Records a success, which ends a run of consecutive errors.
@@ -216,6 +254,7 @@ impl FeatureRuntime {
 
     /// Errors since start or the last reset.
     pub fn total_errors(&self) -> u64 {
-        self.total_errors.load(Ordering::Acquire)
+        self.errors()
+            .saturating_sub(self.errors_at_reset.load(Ordering::Acquire))
     }
 }
