@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import clean_env, write_config
 
 import litellm_rust
+from conftest import clean_env, write_config
 
 FIELDS = {"timestamp", "level", "feature", "kind", "message", "details"}
 
