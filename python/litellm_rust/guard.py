@@ -13,10 +13,10 @@ queue drops the run and counts the drop.
 from __future__ import annotations
 
 import asyncio
+import collections
 import functools
 import inspect
 import logging
-import queue
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -34,10 +34,19 @@ RECOVERABLE = (Exception, _native.PanicException)
 
 
 class _ShadowRunner:
-    """Runs queued shadow comparisons on one daemon thread."""
+    """Runs queued shadow comparisons on one daemon thread.
+
+    The queue is a deque: appending is atomic under the GIL and takes no lock, where
+    `queue.Queue.put` takes two. The worker is woken only when it may be waiting, so a busy
+    worker costs the caller nothing but the append.
+    """
 
     def __init__(self, capacity: int) -> None:
-        self._queue: queue.Queue[tuple[Any, ...]] = queue.Queue(maxsize=capacity)
+        self._capacity = capacity
+        self._jobs: collections.deque[tuple[Any, ...]] = collections.deque()
+        self._wake = threading.Event()
+        self._idle = threading.Condition()
+        self._busy = False
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
@@ -50,15 +59,16 @@ class _ShadowRunner:
         expected: Any,
         compare: Callable[[Any, Any], bool] | None,
     ) -> None:
-        self._start()
-        try:
-            self._queue.put_nowait((feature, accelerated, args, kwargs or {}, expected, compare))
-        except queue.Full:
+        if self._thread is None:
+            self._start()
+        if len(self._jobs) >= self._capacity:
             _native.record_shadow_drop(feature)
+            return
+        self._jobs.append((feature, accelerated, args, kwargs or {}, expected, compare))
+        if not self._wake.is_set():
+            self._wake.set()
 
     def _start(self) -> None:
-        if self._thread is not None:
-            return
         with self._lock:
             if self._thread is None:
                 thread = threading.Thread(target=self._run, name="litellm-rust-shadow", daemon=True)
@@ -67,11 +77,16 @@ class _ShadowRunner:
 
     def _run(self) -> None:
         while True:
-            job = self._queue.get()
-            try:
-                self._compare(*job)
-            finally:
-                self._queue.task_done()
+            self._wake.wait()
+            # Cleared before draining: a job appended from here on sets the event again, so
+            # no wake-up is lost.
+            self._wake.clear()
+            self._busy = True
+            while self._jobs:
+                self._compare(*self._jobs.popleft())
+            with self._idle:
+                self._busy = False
+                self._idle.notify_all()
 
     @staticmethod
     def _compare(
@@ -95,9 +110,10 @@ class _ShadowRunner:
         ns = time.perf_counter_ns() - started
         record_comparison(feature, ns, matched, args, kwargs, expected, actual)
 
-    def drain(self) -> None:
+    def drain(self, timeout: float = 30.0) -> None:
         """Wait until every queued shadow run is done (for tests and orderly shutdown)."""
-        self._queue.join()
+        with self._idle:
+            self._idle.wait_for(lambda: not self._jobs and not self._busy, timeout=timeout)
 
 
 def record_comparison(
