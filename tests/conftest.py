@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+# litellm fetches its model cost map over the network at import unless told not to; the tests
+# (and the Rust side) use the map that ships inside the package.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
 import litellm_rust
 
 

@@ -33,6 +33,7 @@ from litellm_rust.flags import (
 )
 from litellm_rust.guard import guard
 from litellm_rust.health import health_check
+from litellm_rust.litellm_tokens import count_tokens, count_tokens_batch
 from litellm_rust.metrics import export_performance_data, get_performance_stats
 
 __all__ = [
@@ -43,6 +44,8 @@ __all__ = [
     "UnknownFeatureError",
     "apply_acceleration",
     "clear_runtime_overrides",
+    "count_tokens",
+    "count_tokens_batch",
     "decide",
     "explain",
     "export_performance_data",

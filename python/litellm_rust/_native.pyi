@@ -23,6 +23,7 @@ __all__ = [
     "load_config",
     "performance_stats_json",
     "prometheus_text",
+    "record_decline",
     "record_error",
     "record_fallback",
     "record_shadow",
@@ -198,6 +199,9 @@ def record_success(feature: str, ns: int) -> None:
 
 def record_error(feature: str, ns: int, error: str) -> bool:
     """Record an accelerated call of `feature` that failed; True when the fallback should answer."""
+
+def record_decline(feature: str) -> None:
+    """Record a call of `feature` that the accelerated path declined (UnsupportedInput)."""
 
 def record_fallback(feature: str, ns: int) -> None:
     """Record a call of `feature` that the Python path answered in `ns` nanoseconds."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -139,8 +140,11 @@ def _apply_one(component: Component) -> dict[str, Any]:
 def remove_acceleration(components: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """Put back the original objects that apply_acceleration replaced.
 
-    Returns, per component, the `restored` targets and those `left` because something else
-    replaced our patch since (restoring would undo that other change).
+    Code that copied a replacement after it was applied (a later `from module import name`)
+    holds a reference of its own; loaded modules of the same package are swept for such
+    references, which are restored too. Returns, per component, the `restored` targets and
+    those `left` because something else replaced our patch since (restoring would undo that
+    other change).
     """
     report: dict[str, dict[str, Any]] = {}
     with _registry.lock:
@@ -155,8 +159,25 @@ def remove_acceleration(components: list[str] | None = None) -> dict[str, dict[s
                     entry["restored"].append(target)
                 else:
                     entry["left"].append({"target": target, "reason": "replaced by other code"})
+            entry["restored"].extend(_sweep(done))
             report[name] = entry
     return report
+
+
+def _sweep(done: list[tuple[str, _Applied]]) -> list[str]:
+    """Restore the references to our replacements that loaded modules copied after apply."""
+    originals = {id(a.replacement): a for _, a in done}
+    packages = {getattr(a.owner, "__name__", "").split(".")[0] for _, a in done}
+    restored = []
+    for module_name, module in list(sys.modules.items()):
+        if module_name.split(".")[0] not in packages:
+            continue
+        for attribute, value in list(vars(module).items()):
+            applied = originals.get(id(value))
+            if applied is not None and value is applied.replacement:
+                setattr(module, attribute, applied.original)
+                restored.append(f"{module_name}.{attribute}")
+    return restored
 
 
 def applied_targets() -> dict[str, list[str]]:

@@ -31,6 +31,9 @@ logger = logging.getLogger("litellm_rust.guard")
 # The errors a guard answers with the fallback: ordinary exceptions and Rust panics (which
 # PyO3 raises as a BaseException subclass). KeyboardInterrupt and SystemExit pass through.
 RECOVERABLE = (Exception, _native.PanicException)
+# An accelerated path raises UnsupportedInput for an input it cannot answer exactly: the Python
+# path answers, and the call counts as declined, not as an error.
+DECLINE = _native.UnsupportedInput
 
 
 class _ShadowRunner:
@@ -103,6 +106,9 @@ class _ShadowRunner:
         try:
             actual = accelerated(*args, **kwargs)
             matched = bool(compare(expected, actual)) if compare else expected == actual
+        except DECLINE:
+            _native.record_decline(feature)
+            return
         except RECOVERABLE as error:
             ns = time.perf_counter_ns() - started
             _native.record_shadow(feature, ns, False, f"{type(error).__name__}: {error}")
@@ -186,6 +192,9 @@ class _AsyncShadows:
         try:
             actual = await accelerated(*args, **kwargs)
             matched = bool(compare(expected, actual)) if compare else expected == actual
+        except DECLINE:
+            _native.record_decline(feature)
+            return
         except RECOVERABLE as error:
             ns = time.perf_counter_ns() - started
             _native.record_shadow(feature, ns, False, f"{type(error).__name__}: {error}")
@@ -216,6 +225,12 @@ def _async_guard(
         if decision == "on":
             try:
                 answer = await accelerated(*args, **kwargs)
+            except DECLINE:
+                _native.record_decline(feature)
+                started = time.perf_counter_ns()
+                answer = await fallback(*args, **kwargs)
+                _native.record_fallback(feature, time.perf_counter_ns() - started)
+                return answer
             except RECOVERABLE as error:
                 ns = time.perf_counter_ns() - started
                 if _native.record_error(feature, ns, f"{type(error).__name__}: {error}"):

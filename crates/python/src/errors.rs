@@ -163,3 +163,12 @@ pub(crate) fn tokens_error(py: Python<'_>, error: TokensError) -> PyErr {
         TokensError::CostMap { .. } => config_error(py, message),
     }
 }
+
+/// Whether `error` is a decline: an `UnsupportedInput` (or subclass) raised by an accelerated
+/// path that cannot answer this input exactly. A decline is answered by the fallback and is
+/// not an error of the accelerated path.
+pub(crate) fn is_decline(py: Python<'_>, error: &PyErr) -> bool {
+    UNSUPPORTED_INPUT
+        .get(py)
+        .is_some_and(|class| error.is_instance(py, class.bind(py)))
+}

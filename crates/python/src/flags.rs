@@ -206,6 +206,12 @@ pub(crate) fn record_error(feature: &str, ns: u64, error: &str) -> bool {
     engine().record_error(feature, ns, error)
 }
 
+/// Records a call of `feature` that the accelerated path declined (UnsupportedInput).
+#[pyfunction]
+pub(crate) fn record_decline(feature: &str) {
+    engine().record_decline(feature);
+}
+
 /// Records a call of `feature` that the Python path answered in `ns` nanoseconds.
 #[pyfunction]
 pub(crate) fn record_fallback(feature: &str, ns: u64) {
@@ -273,6 +279,7 @@ pub(crate) fn register(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(record_success, module)?)?;
     module.add_function(wrap_pyfunction!(record_error, module)?)?;
     module.add_function(wrap_pyfunction!(record_fallback, module)?)?;
+    module.add_function(wrap_pyfunction!(record_decline, module)?)?;
     module.add_function(wrap_pyfunction!(record_shadow, module)?)?;
     module.add_function(wrap_pyfunction!(record_shadow_drop, module)?)?;
     module.add_function(wrap_pyfunction!(performance_stats_json, module)?)?;

@@ -5,6 +5,7 @@
 //! keeps the overhead near that of the call itself. The callables are Python code, so the GIL
 //! is held throughout; the guard's own work between the calls is a few atomic operations.
 
+use crate::errors::is_decline;
 use crate::flags::engine;
 use litellm_rust_core::flags::{panic_text, Decision};
 use pyo3::exceptions::PyException;
@@ -128,6 +129,12 @@ impl PyGuard {
                     Ok(answer) => {
                         engine.ticket_success(&ticket, ns, ended);
                         Ok(answer)
+                    }
+                    // The accelerated path cannot answer this input exactly: the Python path
+                    // answers, and nothing counts against the feature.
+                    Err(err) if is_decline(py, &err) => {
+                        engine.ticket_decline(&ticket);
+                        serve_fallback()
                     }
                     // KeyboardInterrupt and SystemExit pass through untouched; a Rust panic in
                     // the accelerated path is an error like any other, never the caller's.

@@ -841,6 +841,7 @@ impl Engine {
                     "calls": entry.runtime.calls.load(Ordering::Relaxed),
                     "accelerated_calls": entry.runtime.accelerated_calls.load(Ordering::Relaxed),
                     "fallback_calls": entry.runtime.fallback_calls.load(Ordering::Relaxed),
+                    "declined_calls": entry.runtime.declined_calls.load(Ordering::Relaxed),
                     "shadow_runs": shadow_runs,
                     "shadow_mismatches": shadow_mismatches,
                     "shadow_errors": entry.runtime.shadow_errors.load(Ordering::Relaxed),

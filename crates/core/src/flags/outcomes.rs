@@ -400,6 +400,21 @@ impl Engine {
         }
     }
 
+    /// Records that the accelerated path declined a ticket's call (an input it cannot answer
+    /// exactly), which the Python path then answers; a decline is not an error.
+    pub fn ticket_decline(&self, ticket: &Ticket) {
+        if let Some(entry) = ticket.entry() {
+            entry.runtime.declined_calls.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Records a declined call of `feature` (for callers without a ticket).
+    pub fn record_decline(&self, feature: &str) {
+        if let Some(runtime) = self.runtime(feature) {
+            runtime.declined_calls.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// Counts a shadow run dropped because the shadow queue was full.
     pub fn record_shadow_drop(&self, feature: &str) {
         if let Some(runtime) = self.runtime(feature) {
@@ -426,6 +441,7 @@ impl Engine {
                     "calls": r.calls.load(Ordering::Relaxed),
                     "accelerated_calls": r.accelerated_calls.load(Ordering::Relaxed),
                     "fallback_calls": r.fallback_calls.load(Ordering::Relaxed),
+                    "declined_calls": r.declined_calls.load(Ordering::Relaxed),
                     "errors": r.errors(),
                     "avg_duration_ms": accelerated.avg_ms,
                     "p50_ms": accelerated.p50_ms,
@@ -454,7 +470,7 @@ impl Engine {
         let slot = snapshot.global.slot_ns();
         let mut out = String::new();
         type Read = fn(&Entry) -> u64;
-        let counters: [(&str, &str, Read); 8] = [
+        let counters: [(&str, &str, Read); 9] = [
             ("calls", "Calls decided through a guard.", |e| {
                 e.runtime.calls.load(Ordering::Relaxed)
             }),
@@ -467,6 +483,11 @@ impl Engine {
                 "fallback_calls",
                 "Calls LiteLLM's Python path answered.",
                 |e| e.runtime.fallback_calls.load(Ordering::Relaxed),
+            ),
+            (
+                "declined_calls",
+                "Calls the accelerated path declined as inputs it cannot answer exactly.",
+                |e| e.runtime.declined_calls.load(Ordering::Relaxed),
             ),
             ("errors", "Errors of the accelerated path.", |e| {
                 e.runtime.errors()

@@ -92,6 +92,9 @@ pub struct FeatureRuntime {
     pub accelerated_calls: AtomicU64,
     /// Calls the Python path answered (decided off, in shadow, or after an accelerated error).
     pub fallback_calls: AtomicU64,
+    /// Calls the accelerated path declined (it cannot answer that input exactly) and the
+    /// Python path answered; not errors.
+    pub declined_calls: AtomicU64,
     /// Shadow runs whose answer was compared, since start.
     pub shadow_runs: AtomicU64,
     /// Shadow runs whose answer differed from the Python answer, since start.
