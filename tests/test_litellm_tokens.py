@@ -52,13 +52,14 @@ def test_apply_patches_every_reference_and_remove_restores_the_originals() -> No
     assert {
         "litellm.litellm_core_utils.token_counter.token_counter",
         "litellm.llms.openai.common_utils.token_counter",
+        "litellm.utils.token_counter",
         "litellm.utils.encode",
         "litellm.utils.decode",
     } <= set(report["patched"])
     assert report["skipped"] == []
     assert core.token_counter is not ORIGINALS["core"]
     assert openai_common.token_counter is core.token_counter
-    assert utils.token_counter is ORIGINALS["wrapper"]  # it calls the core one per call
+    assert utils.token_counter is not ORIGINALS["wrapper"]
 
     removed = litellm_rust.remove_acceleration(["token_counting"])["token_counting"]
 
@@ -67,7 +68,9 @@ def test_apply_patches_every_reference_and_remove_restores_the_originals() -> No
     assert openai_common.token_counter is ORIGINALS["openai_common"]
     assert utils.encode is ORIGINALS["encode"]
     assert utils.decode is ORIGINALS["decode"]
+    assert utils.token_counter is ORIGINALS["wrapper"]
     assert litellm.encode is ORIGINALS["encode"]
+    assert litellm.token_counter is ORIGINALS["wrapper"]
     assert "token_counting" not in applied_targets()
 
 

@@ -6,6 +6,8 @@
 2. Sends traffic through guarded functions with injected faults and slowness: the canary's
    share, shadow mismatches, automatic degradation with its alert lines, `reset_errors`
    restoring a feature, and the Prometheus export.
+3. Applies the token-counting acceleration to the real litellm and compares its counts and
+   timings with litellm's own, in enabled, shadow and batch form (`demo_tokens`).
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ def run(out: TextIO) -> int:
         load_config(path)
         _flags(out)
         _guarded_traffic(Path(folder), json.loads(example), out)
+    from litellm_rust.demo_tokens import run as run_tokens
+
+    run_tokens(out)
     return 0
 
 

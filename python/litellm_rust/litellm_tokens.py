@@ -4,8 +4,9 @@ Importing this module registers the `token_counting` acceleration, guarded by
 `rust_token_counting`; `apply_acceleration()` then replaces litellm's `token_counter`,
 `encode` and `decode` with guards whose fallback is litellm's own function. litellm's
 `utils.token_counter` (what `litellm.token_counter` is) looks up the core function on every
-call, so the Router, the proxy and every module that calls through it use the guard; modules
-that imported a function by name hold their own reference, and each loaded one is patched too.
+call, so every module that calls through it reaches the guard; it is patched as well, to spare
+that lookup. Modules that imported a function by name hold their own reference, and each
+loaded one is patched too.
 
 Inputs the Rust side cannot count exactly (a custom tokenizer, a tokenizer litellm would
 download, documents, images by URL, inputs litellm raises on) are declined and answered by
@@ -50,12 +51,17 @@ def litellm_function(name: str) -> Callable[..., Any]:
     return function
 
 
-def _guard_for(name: str, accelerated: Callable[..., Any]) -> Callable[[Any], Any]:
+def _guard_for(
+    name: str, accelerated: Callable[..., Any], fallback: Callable[..., Any] | None = None
+) -> Callable[[Any], Any]:
+    """A patch maker: the guard replacing `name`, whose fallback is the replaced function (or
+    `fallback`, when calling the replaced function would decide a second time)."""
+
     def make(original: Callable[..., Any]) -> Callable[..., Any]:
         _originals.setdefault(name, original)
         guarded = _guards.get(id(original))
         if guarded is None:
-            guarded = guard(FEATURE, accelerated, original)
+            guarded = guard(FEATURE, accelerated, fallback or original)
             _guards[id(original)] = guarded
         return guarded
 
@@ -66,26 +72,38 @@ def _patches() -> list[Patch]:
     """Every loaded litellm attribute that holds litellm's token_counter, encode or decode."""
     core = importlib.import_module(CORE_MODULE)
     utils = importlib.import_module(UTILS_MODULE)
-    targets: list[tuple[str, Any, Callable[..., Any]]] = [
-        ("token_counter", _originals.get("token_counter", core.token_counter),
-         tokens.rust_token_counter),
-        ("encode", _originals.get("encode", utils.encode), tokens.rust_encode),
-        ("decode", _originals.get("decode", utils.decode), tokens.rust_decode),
-    ]  # fmt: skip
+    core_original = _originals.get("token_counter", core.token_counter)
+    # litellm.utils.token_counter (what litellm.token_counter is) checks
+    # litellm.disable_token_counter and calls the core function, which checks it again: its
+    # guard falls back to the core function directly, so one call is decided once.
+    wrapper = (tokens.rust_token_counter, core_original)
+    makers: dict[str, Callable[[Any], Any]] = {
+        "token_counter": _guard_for("token_counter", tokens.rust_token_counter),
+        "utils_token_counter": _guard_for("utils_token_counter", *wrapper),
+        "encode": _guard_for("encode", tokens.rust_encode),
+        "decode": _guard_for("decode", tokens.rust_decode),
+    }
+    targets: list[tuple[str, Any]] = [
+        ("token_counter", core_original),
+        ("utils_token_counter", _originals.get("utils_token_counter", utils.token_counter)),
+        ("encode", _originals.get("encode", utils.encode)),
+        ("decode", _originals.get("decode", utils.decode)),
+    ]
     patches = [
-        Patch(CORE_MODULE, "token_counter", _guard_for("token_counter", targets[0][2])),
-        Patch(UTILS_MODULE, "encode", _guard_for("encode", targets[1][2])),
-        Patch(UTILS_MODULE, "decode", _guard_for("decode", targets[2][2])),
+        Patch(CORE_MODULE, "token_counter", makers["token_counter"]),
+        Patch(UTILS_MODULE, "token_counter", makers["utils_token_counter"]),
+        Patch(UTILS_MODULE, "encode", makers["encode"]),
+        Patch(UTILS_MODULE, "decode", makers["decode"]),
     ]
     seen = {(p.module, p.attribute) for p in patches}
     for module_name, module in list(sys.modules.items()):
         if module_name != "litellm" and not module_name.startswith("litellm."):
             continue
         for attribute, value in list(vars(module).items()):
-            for name, original, accelerated in targets:
+            for name, original in targets:
                 if value is original and (module_name, attribute) not in seen:
                     seen.add((module_name, attribute))
-                    patches.append(Patch(module_name, attribute, _guard_for(name, accelerated)))
+                    patches.append(Patch(module_name, attribute, makers[name]))
     return patches
 
 
