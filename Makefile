@@ -28,8 +28,9 @@ $(EXT_STAMP): $(DEPS_STAMP) $(RUST_SOURCES)
 		$(BIN)/maturin develop --release --quiet
 	@touch $@
 
+# litellm fetches its model cost map over the network at import unless told not to.
 demo: venv
-	$(BIN)/litellm-rust demo
+	LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/litellm-rust demo
 
 test: venv lint test-rust test-python
 
@@ -55,6 +56,7 @@ fmt: venv
 bench: venv
 	cargo bench -p litellm-rust-core --bench flags -- --noplot
 	$(PY) benches/bench_python.py --output BENCHMARKS.md
+	$(PY) benches/bench_tokens.py --output BENCHMARKS.md
 
 clean:
 	rm -rf $(VENV) target
