@@ -30,6 +30,8 @@ mod encodings;
 mod error;
 mod images;
 mod messages;
+mod piece_counts;
+mod pieces;
 mod tools;
 mod value;
 
