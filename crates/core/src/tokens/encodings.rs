@@ -94,7 +94,8 @@ fn load_file(path: &Path) -> Result<tokenizers::Tokenizer, TokensError> {
     })
 }
 
-fn bpe(tokenizer: Tokenizer) -> Option<&'static bpe_openai::Tokenizer> {
+/// The `bpe-openai` encoding of a tiktoken tokenizer.
+pub(crate) fn tiktoken_bpe(tokenizer: Tokenizer) -> Option<&'static bpe_openai::Tokenizer> {
     match tokenizer {
         Tokenizer::Cl100kBase => Some(bpe_openai::cl100k_base()),
         Tokenizer::O200kBase => Some(bpe_openai::o200k_base()),
@@ -113,7 +114,7 @@ impl Codec<'_> {
     /// encodings in chunks of `chunk_chars` characters, Hugging Face tokenizers whole and with
     /// their special tokens added.
     pub(crate) fn count_exact(&self, text: &str, chunk_chars: usize) -> Result<usize, TokensError> {
-        if let Some(bpe) = bpe(self.tokenizer) {
+        if let Some(bpe) = tiktoken_bpe(self.tokenizer) {
             return Ok(count_in_chunks(self.tokenizer, bpe, text, chunk_chars));
         }
         let hugging_face = self.files.load(self.tokenizer)?;
@@ -126,7 +127,7 @@ impl Codec<'_> {
     /// Token ids of `text`, like `litellm.encode`: ordinary tiktoken encoding (special-token text
     /// is plain text), or a Hugging Face encoding with special tokens added.
     pub(crate) fn encode(&self, text: &str) -> Result<Vec<u32>, TokensError> {
-        if let Some(bpe) = bpe(self.tokenizer) {
+        if let Some(bpe) = tiktoken_bpe(self.tokenizer) {
             return Ok(bpe.encode(text));
         }
         let hugging_face = self.files.load(self.tokenizer)?;
@@ -139,7 +140,7 @@ impl Codec<'_> {
     /// Text of `tokens`, like `litellm.decode`: tiktoken bytes decoded with `errors="replace"`,
     /// or a Hugging Face decode that skips special tokens.
     pub(crate) fn decode(&self, tokens: &[u32]) -> Result<String, TokensError> {
-        if let Some(bpe) = bpe(self.tokenizer) {
+        if let Some(bpe) = tiktoken_bpe(self.tokenizer) {
             return decode_tiktoken(self.tokenizer, bpe, tokens);
         }
         let hugging_face = self.files.load(self.tokenizer)?;
@@ -189,7 +190,7 @@ fn decode_tiktoken(
 
 // LiteLLM splits text into chunks of `chunk_chars` *characters* (Python string indices) and sums
 // the counts, so a token spanning a chunk boundary is counted as two; mirrored exactly.
-fn count_in_chunks(
+pub(crate) fn count_in_chunks(
     tokenizer: Tokenizer,
     bpe: &bpe_openai::Tokenizer,
     text: &str,
@@ -232,8 +233,8 @@ pub(crate) fn chunk_end(text: &str, start: usize, chunk_chars: usize) -> usize {
         .map_or(text.len(), |(offset, _)| start + offset)
 }
 
-/// Splits `text` into LiteLLM's counting chunks, for callers that count them in parallel.
-pub(crate) fn chunk_bounds(text: &str, chunk_chars: usize) -> Vec<(usize, usize)> {
+#[cfg(test)]
+fn chunk_bounds(text: &str, chunk_chars: usize) -> Vec<(usize, usize)> {
     let mut bounds = Vec::new();
     let mut start = 0;
     loop {
