@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use super::error::TokensError;
+use super::piece_counts::count_pieces;
+use super::pieces::Pieces;
 
 /// A tokenizer LiteLLM can select that the Rust side reproduces exactly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -92,7 +94,8 @@ fn load_file(path: &Path) -> Result<tokenizers::Tokenizer, TokensError> {
     })
 }
 
-fn bpe(tokenizer: Tokenizer) -> Option<&'static bpe_openai::Tokenizer> {
+/// The `bpe-openai` encoding of a tiktoken tokenizer.
+pub(crate) fn tiktoken_bpe(tokenizer: Tokenizer) -> Option<&'static bpe_openai::Tokenizer> {
     match tokenizer {
         Tokenizer::Cl100kBase => Some(bpe_openai::cl100k_base()),
         Tokenizer::O200kBase => Some(bpe_openai::o200k_base()),
@@ -111,8 +114,8 @@ impl Codec<'_> {
     /// encodings in chunks of `chunk_chars` characters, Hugging Face tokenizers whole and with
     /// their special tokens added.
     pub(crate) fn count_exact(&self, text: &str, chunk_chars: usize) -> Result<usize, TokensError> {
-        if let Some(bpe) = bpe(self.tokenizer) {
-            return Ok(count_in_chunks(bpe, text, chunk_chars));
+        if let Some(bpe) = tiktoken_bpe(self.tokenizer) {
+            return Ok(count_in_chunks(self.tokenizer, bpe, text, chunk_chars));
         }
         let hugging_face = self.files.load(self.tokenizer)?;
         let encoding = hugging_face
@@ -124,7 +127,7 @@ impl Codec<'_> {
     /// Token ids of `text`, like `litellm.encode`: ordinary tiktoken encoding (special-token text
     /// is plain text), or a Hugging Face encoding with special tokens added.
     pub(crate) fn encode(&self, text: &str) -> Result<Vec<u32>, TokensError> {
-        if let Some(bpe) = bpe(self.tokenizer) {
+        if let Some(bpe) = tiktoken_bpe(self.tokenizer) {
             return Ok(bpe.encode(text));
         }
         let hugging_face = self.files.load(self.tokenizer)?;
@@ -137,7 +140,7 @@ impl Codec<'_> {
     /// Text of `tokens`, like `litellm.decode`: tiktoken bytes decoded with `errors="replace"`,
     /// or a Hugging Face decode that skips special tokens.
     pub(crate) fn decode(&self, tokens: &[u32]) -> Result<String, TokensError> {
-        if let Some(bpe) = bpe(self.tokenizer) {
+        if let Some(bpe) = tiktoken_bpe(self.tokenizer) {
             return decode_tiktoken(self.tokenizer, bpe, tokens);
         }
         let hugging_face = self.files.load(self.tokenizer)?;
@@ -187,42 +190,61 @@ fn decode_tiktoken(
 
 // LiteLLM splits text into chunks of `chunk_chars` *characters* (Python string indices) and sums
 // the counts, so a token spanning a chunk boundary is counted as two; mirrored exactly.
-fn count_in_chunks(bpe: &bpe_openai::Tokenizer, text: &str, chunk_chars: usize) -> usize {
-    if text.len() <= chunk_chars {
-        // Fewer bytes than the chunk size means fewer characters too: one chunk.
-        return bpe.count(text);
-    }
+pub(crate) fn count_in_chunks(
+    tokenizer: Tokenizer,
+    bpe: &bpe_openai::Tokenizer,
+    text: &str,
+    chunk_chars: usize,
+) -> usize {
     let mut total = 0;
     let mut start = 0;
-    let mut chars_in_chunk = 0;
-    for (offset, _) in text.char_indices() {
-        if chars_in_chunk == chunk_chars {
-            total += bpe.count(&text[start..offset]);
-            start = offset;
-            chars_in_chunk = 0;
+    loop {
+        let end = chunk_end(text, start, chunk_chars);
+        total += count_chunk(tokenizer, bpe, text.get(start..end).unwrap_or_default());
+        if end >= text.len() {
+            return total;
         }
-        chars_in_chunk += 1;
+        start = end;
     }
-    total + bpe.count(&text[start..])
 }
 
-/// Splits `text` into LiteLLM's counting chunks, for callers that count them in parallel.
-pub(crate) fn chunk_bounds(text: &str, chunk_chars: usize) -> Vec<(usize, usize)> {
+/// One chunk as tiktoken's `encode_ordinary(chunk)` counts it: pre-tokenized pieces, each BPE'd.
+pub(crate) fn count_chunk(tokenizer: Tokenizer, bpe: &bpe_openai::Tokenizer, chunk: &str) -> usize {
+    let table = usize::from(tokenizer == Tokenizer::O200kBase);
+    let pieces = Pieces::new(tokenizer, bpe, chunk).map(str::as_bytes);
+    count_pieces(table, pieces, |piece| bpe.bpe.count(piece))
+}
+
+/// The byte offset where the chunk of `chunk_chars` characters that starts at `start` ends.
+pub(crate) fn chunk_end(text: &str, start: usize, chunk_chars: usize) -> usize {
+    let rest = text.as_bytes().get(start..).unwrap_or_default();
+    if rest.len() <= chunk_chars {
+        // Fewer bytes than the chunk size means fewer characters too: the rest is one chunk.
+        return text.len();
+    }
+    // ASCII text has one byte per character; the check is a few vector compares per chunk,
+    // against a decode of every character.
+    if rest[..chunk_chars].is_ascii() {
+        return start + chunk_chars;
+    }
+    text[start..]
+        .char_indices()
+        .nth(chunk_chars)
+        .map_or(text.len(), |(offset, _)| start + offset)
+}
+
+#[cfg(test)]
+fn chunk_bounds(text: &str, chunk_chars: usize) -> Vec<(usize, usize)> {
     let mut bounds = Vec::new();
     let mut start = 0;
-    let mut chars_in_chunk = 0;
-    for (offset, _) in text.char_indices() {
-        if chars_in_chunk == chunk_chars {
-            bounds.push((start, offset));
-            start = offset;
-            chars_in_chunk = 0;
+    loop {
+        let end = chunk_end(text, start, chunk_chars);
+        bounds.push((start, end));
+        if end >= text.len() {
+            return bounds;
         }
-        chars_in_chunk += 1;
+        start = end;
     }
-    if start < text.len() || bounds.is_empty() {
-        bounds.push((start, text.len()));
-    }
-    bounds
 }
 
 #[cfg(test)]
@@ -234,13 +256,26 @@ mod tests {
         let text = "é".repeat(5);
         assert_eq!(chunk_bounds(&text, 2), vec![(0, 4), (4, 8), (8, 10)]);
         assert_eq!(chunk_bounds("", 2), vec![(0, 0)]);
+        assert_eq!(chunk_bounds("abcd", 2), vec![(0, 2), (2, 4)]);
+        assert_eq!(chunk_bounds("abcdé", 2), vec![(0, 2), (2, 4), (4, 6)]);
     }
 
     #[test]
     fn cl100k_counts_known_text() {
         let bpe = bpe_openai::cl100k_base();
         assert_eq!(bpe.count("hello world"), 2);
-        assert_eq!(count_in_chunks(bpe, "hello world", 1024), 2);
+        assert_eq!(
+            count_in_chunks(Tokenizer::Cl100kBase, bpe, "hello world", 1024),
+            2
+        );
+        let by_hand: usize = ["hel", "lo ", "wor", "ld"]
+            .iter()
+            .map(|c| bpe.count(*c))
+            .sum();
+        assert_eq!(
+            count_in_chunks(Tokenizer::Cl100kBase, bpe, "hello world", 3),
+            by_hand
+        );
     }
 
     #[test]

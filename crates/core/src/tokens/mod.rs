@@ -30,13 +30,16 @@ mod encodings;
 mod error;
 mod images;
 mod messages;
+mod piece_counts;
+mod pieces;
 mod tools;
 mod value;
+mod workers;
 
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
 pub use catalog::{ModelCatalog, Selection};
 pub use encodings::Tokenizer;
@@ -45,9 +48,10 @@ pub use tools::{SchemaStyle, ToolSection};
 pub use value::Value;
 
 use catalog::NamePatterns;
-use encodings::{chunk_bounds, Codec, HuggingFaceFiles};
+use encodings::{chunk_end, count_in_chunks, tiktoken_bpe, Codec, HuggingFaceFiles};
 use error::Refusal;
 use messages::Accounting;
+use workers::Tasks;
 
 /// `TIKTOKEN_ENCODE_CHUNK_SIZE_CHARS`: LiteLLM counts tiktoken text in chunks of this many
 /// characters.
@@ -55,9 +59,16 @@ pub const CHUNK_CHARS: usize = 1024;
 /// `TOKEN_COUNTER_MAX_EXACT_CHARS`: longer texts are counted from 16 evenly spaced samples.
 pub const MAX_EXACT_CHARS: usize = 4_000_000;
 const EXTRAPOLATION_SAMPLES: usize = 16;
-// Below this many chunks a text is counted on the calling thread: spawning costs more than it
-// saves (measured: ~20 µs per scoped thread against ~25 µs per 1,024-character chunk).
+// Below this many chunks a text is counted on the calling thread: handing work to the pool (a
+// lock, a wake-up, a copy of the text) costs more than it saves (~6 µs per 1,024-character
+// chunk of mostly ASCII text).
 const PARALLEL_MIN_CHUNKS: usize = 8;
+// Chunks per pool task of a long text: few enough tasks that their handoffs stay cheap, enough
+// that the calling thread and the pool end close together.
+const CHUNKS_PER_TASK: usize = 4;
+// Requests per pool task of a batch: a block of short chats is ~30 µs of counting, many times
+// its handoff, and the pool starts on the first block while the caller converts the rest.
+const BATCH_BLOCK: usize = 16;
 const SELECTION_CACHE_LIMIT: usize = 4096;
 
 /// What is counted: LiteLLM's `text=` or `messages=`.
@@ -118,8 +129,14 @@ impl CountRequest {
 
 /// Counts tokens for one litellm installation: its model catalog and its tokenizer files.
 ///
-/// Thread-safe: tokenizers load once on first use, selections are cached per model name.
+/// Thread-safe and cheap to clone (clones share one state): tokenizers load once on first use,
+/// selections are cached per model name.
+#[derive(Clone)]
 pub struct TokenCounter {
+    state: Arc<CounterState>,
+}
+
+struct CounterState {
     catalog: ModelCatalog,
     patterns: NamePatterns,
     files: HuggingFaceFiles,
@@ -130,16 +147,80 @@ impl TokenCounter {
     /// A counter over `catalog`, reading Hugging Face tokenizer files from `tokenizer_dir`
     /// (litellm's `litellm_core_utils/tokenizers` folder) when a model needs them.
     pub fn new(catalog: ModelCatalog, tokenizer_dir: PathBuf) -> Result<Self, TokensError> {
-        Ok(Self {
+        let state = CounterState {
             catalog,
             patterns: NamePatterns::new()?,
             files: HuggingFaceFiles::new(tokenizer_dir),
             selections: RwLock::new(HashMap::new()),
+        };
+        Ok(Self {
+            state: Arc::new(state),
         })
     }
 
     /// LiteLLM's tokenizer and accounting choice for `model`.
     pub fn select(&self, model: Option<&str>, hugging_face_disabled: bool) -> Selection {
+        self.state.select(model, hugging_face_disabled)
+    }
+
+    /// `litellm.token_counter(...)` for one request.
+    pub fn count(&self, request: &CountRequest) -> Result<i64, TokensError> {
+        guarded(|| self.state.count_request(request, true))
+    }
+
+    /// Counts many requests across the machine's cores; results come back in input order.
+    pub fn count_batch(&self, requests: &[CountRequest]) -> Vec<Result<i64, TokensError>> {
+        let mut batch = self.batch(requests.len());
+        for request in requests {
+            batch.push(request.clone());
+        }
+        batch.finish()
+    }
+
+    /// A batch to fill one request at a time while the pool already counts the first ones, so
+    /// that a caller converting its arguments (under Python's GIL) overlaps with the counting.
+    pub fn batch(&self, expected: usize) -> CountBatch {
+        CountBatch::new(self.clone(), expected)
+    }
+
+    /// `litellm.encode(model=model, text=text)`.
+    pub fn encode(
+        &self,
+        model: Option<&str>,
+        text: &str,
+        hugging_face_disabled: bool,
+    ) -> Result<Vec<u32>, TokensError> {
+        let tokenizer = self
+            .select(model, hugging_face_disabled)
+            .coding
+            .map_err(TokensError::unsupported)?;
+        guarded(|| self.state.codec(tokenizer).encode(text))
+    }
+
+    /// `litellm.decode(model=model, tokens=tokens)` (special tokens skipped, LiteLLM's default).
+    pub fn decode(
+        &self,
+        model: Option<&str>,
+        tokens: &[u32],
+        hugging_face_disabled: bool,
+    ) -> Result<String, TokensError> {
+        let tokenizer = self
+            .select(model, hugging_face_disabled)
+            .coding
+            .map_err(TokensError::unsupported)?;
+        guarded(|| self.state.codec(tokenizer).decode(tokens))
+    }
+}
+
+// The tokenizer crates may panic on inputs they consider impossible; a panic becomes a refusal,
+// so the caller's Python path answers instead.
+fn guarded<T>(work: impl FnOnce() -> Result<T, TokensError>) -> Result<T, TokensError> {
+    catch_unwind(AssertUnwindSafe(work))
+        .unwrap_or_else(|_| Err(TokensError::unsupported("the tokenizer panicked")))
+}
+
+impl CounterState {
+    fn select(&self, model: Option<&str>, hugging_face_disabled: bool) -> Selection {
         let key = (model.map(str::to_owned), hugging_face_disabled);
         if let Ok(cache) = self.selections.read() {
             if let Some(selection) = cache.get(&key) {
@@ -158,85 +239,11 @@ impl TokenCounter {
         selection
     }
 
-    /// `litellm.token_counter(...)` for one request.
-    pub fn count(&self, request: &CountRequest) -> Result<i64, TokensError> {
-        self.guarded(|| self.count_request(request, true))
-    }
-
-    /// Counts many requests across the machine's cores; results come back in input order.
-    pub fn count_batch(&self, requests: &[CountRequest]) -> Vec<Result<i64, TokensError>> {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if threads < 2 || requests.len() < 2 {
-            return requests.iter().map(|request| self.count(request)).collect();
-        }
-        let per_thread = requests.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = requests
-                .chunks(per_thread)
-                .map(|slice| {
-                    scope.spawn(move || {
-                        slice
-                            .iter()
-                            .map(|request| self.guarded(|| self.count_request(request, false)))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .zip(requests.chunks(per_thread))
-                .flat_map(|(worker, slice)| {
-                    worker.join().unwrap_or_else(|_| {
-                        slice
-                            .iter()
-                            .map(|_| Err(TokensError::unsupported("counting panicked")))
-                            .collect()
-                    })
-                })
-                .collect()
-        })
-    }
-
-    /// `litellm.encode(model=model, text=text)`.
-    pub fn encode(
-        &self,
-        model: Option<&str>,
-        text: &str,
-        hugging_face_disabled: bool,
-    ) -> Result<Vec<u32>, TokensError> {
-        let tokenizer = self
-            .select(model, hugging_face_disabled)
-            .coding
-            .map_err(TokensError::unsupported)?;
-        self.guarded(|| self.codec(tokenizer).encode(text))
-    }
-
-    /// `litellm.decode(model=model, tokens=tokens)` (special tokens skipped, LiteLLM's default).
-    pub fn decode(
-        &self,
-        model: Option<&str>,
-        tokens: &[u32],
-        hugging_face_disabled: bool,
-    ) -> Result<String, TokensError> {
-        let tokenizer = self
-            .select(model, hugging_face_disabled)
-            .coding
-            .map_err(TokensError::unsupported)?;
-        self.guarded(|| self.codec(tokenizer).decode(tokens))
-    }
-
     fn codec(&self, tokenizer: Tokenizer) -> Codec<'_> {
         Codec {
             tokenizer,
             files: &self.files,
         }
-    }
-
-    // The tokenizer crates may panic on inputs they consider impossible; a panic becomes a
-    // refusal, so the caller's Python path answers instead.
-    fn guarded<T>(&self, work: impl FnOnce() -> Result<T, TokensError>) -> Result<T, TokensError> {
-        catch_unwind(AssertUnwindSafe(work))
-            .unwrap_or_else(|_| Err(TokensError::unsupported("the tokenizer panicked")))
     }
 
     fn count_request(&self, request: &CountRequest, parallel: bool) -> Result<i64, TokensError> {
@@ -313,50 +320,107 @@ impl TokenCounter {
         text: &str,
         parallel: bool,
     ) -> Result<i64, TokensError> {
-        let codec = self.codec(tokenizer);
-        let chunks = if tokenizer.is_tiktoken()
-            && parallel
-            && text.len() > PARALLEL_MIN_CHUNKS * CHUNK_CHARS
-        {
-            chunk_bounds(text, CHUNK_CHARS)
-        } else {
-            Vec::new()
+        let bpe = tiktoken_bpe(tokenizer);
+        let parts = match bpe {
+            Some(_) if parallel && text.len() > PARALLEL_MIN_CHUNKS * CHUNK_CHARS => {
+                chunk_groups(text)
+            }
+            _ => Vec::new(),
         };
-        if chunks.len() < PARALLEL_MIN_CHUNKS {
-            return Ok(codec.count_exact(text, CHUNK_CHARS)? as i64);
-        }
-        // Chunks are independent by LiteLLM's own rule, so a long text splits across cores.
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(chunks.len());
-        let per_thread = chunks.len().div_ceil(threads.max(1));
-        let codec = &codec;
-        let totals: Vec<Result<usize, TokensError>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = chunks
-                .chunks(per_thread)
-                .map(|group| {
-                    scope.spawn(move || {
-                        let mut total = 0;
-                        for (start, end) in group {
-                            total += codec.count_exact(&text[*start..*end], CHUNK_CHARS)?;
-                        }
-                        Ok(total)
-                    })
-                })
-                .collect();
-            workers
-                .into_iter()
-                .map(|worker| {
-                    worker
-                        .join()
-                        .unwrap_or_else(|_| Err(TokensError::unsupported("counting panicked")))
-                })
-                .collect()
+        let (Some(bpe), true) = (bpe, parts.len() > 1) else {
+            return Ok(self.codec(tokenizer).count_exact(text, CHUNK_CHARS)? as i64);
+        };
+        // Chunks are independent by LiteLLM's own rule, so a long text splits across cores. The
+        // pool's tasks must own their input: copying the text costs ~1 µs per 10k tokens.
+        let shared: Arc<str> = Arc::from(text);
+        let mut tasks = Tasks::new(move |(start, end): (usize, usize)| {
+            shared
+                .get(start..end)
+                .map(|part| count_in_chunks(tokenizer, bpe, part, CHUNK_CHARS))
         });
+        for part in parts {
+            tasks.push(part);
+        }
         let mut total = 0usize;
-        for part in totals {
-            total += part?;
+        for part in tasks.finish() {
+            total += part
+                .flatten()
+                .ok_or_else(|| TokensError::unsupported("counting panicked"))?;
         }
         Ok(total as i64)
+    }
+}
+
+/// Splits a long text into runs of whole LiteLLM chunks, for the pool and the calling thread.
+fn chunk_groups(text: &str) -> Vec<(usize, usize)> {
+    let mut groups = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        let mut end = start;
+        for _ in 0..CHUNKS_PER_TASK {
+            end = chunk_end(text, end, CHUNK_CHARS);
+        }
+        groups.push((start, end));
+        start = end;
+    }
+    groups
+}
+
+/// A batch of requests counted by the calling thread and the counting pool together.
+///
+/// Requests go to the pool in blocks as they are pushed, so the pool counts while the caller is
+/// still converting the next ones; [`CountBatch::finish`] counts what is left on the calling
+/// thread too and returns every result in push order.
+pub struct CountBatch {
+    tasks: Tasks<Vec<CountRequest>, Vec<Result<i64, TokensError>>>,
+    block: Vec<CountRequest>,
+    block_sizes: Vec<usize>,
+}
+
+impl CountBatch {
+    fn new(counter: TokenCounter, expected: usize) -> Self {
+        let tasks = Tasks::new(move |block: Vec<CountRequest>| {
+            block
+                .iter()
+                .map(|request| guarded(|| counter.state.count_request(request, false)))
+                .collect()
+        });
+        Self {
+            tasks,
+            block: Vec::with_capacity(expected.min(BATCH_BLOCK)),
+            block_sizes: Vec::with_capacity(expected.div_ceil(BATCH_BLOCK)),
+        }
+    }
+
+    /// Adds a request; each full block is offered to the pool at once.
+    pub fn push(&mut self, request: CountRequest) {
+        self.block.push(request);
+        if self.block.len() >= BATCH_BLOCK {
+            self.block_sizes.push(self.block.len());
+            self.tasks.push(std::mem::replace(
+                &mut self.block,
+                Vec::with_capacity(BATCH_BLOCK),
+            ));
+        }
+    }
+
+    /// Counts the requests not yet counted, waits for the pool, and returns one result per
+    /// request in push order.
+    pub fn finish(mut self) -> Vec<Result<i64, TokensError>> {
+        if !self.block.is_empty() {
+            // The last, partial block stays on the calling thread: a small batch never pays a
+            // handoff to the pool.
+            self.block_sizes.push(self.block.len());
+            self.tasks.push_local(std::mem::take(&mut self.block));
+        }
+        let mut counted = Vec::with_capacity(self.block_sizes.iter().sum());
+        for (size, block) in self.block_sizes.iter().zip(self.tasks.finish()) {
+            match block {
+                Some(results) => counted.extend(results),
+                None => counted
+                    .extend((0..*size).map(|_| Err(TokensError::unsupported("counting panicked")))),
+            }
+        }
+        counted
     }
 }
