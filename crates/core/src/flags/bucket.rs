@@ -87,7 +87,7 @@ mod tests {
         }
 
         #[test]
-        fn buckets_agree_on_both_sides_of_the_stack_buffer(group in "[a-z]{1,8}", key in ".{40,400}") {
+        fn buckets_agree_across_the_inline_limit(group in "[a-z]{1,8}", key in ".{40,400}") {
             let joined = format!("{group}:{key}");
             prop_assert_eq!(bucket(&group, &key), murmur3_32(joined.as_bytes(), 0) % 100 + 1);
         }
