@@ -848,7 +848,9 @@ impl Engine {
                     "shadow_drops": entry.runtime.shadow_drops.load(Ordering::Relaxed),
                     "mismatch_samples": entry.runtime.mismatch_samples.lock()
                         .unwrap_or_else(|e| e.into_inner()).iter()
-                        .map(|m| json!({"input": m.input, "expected": m.expected, "actual": m.actual}))
+                        .map(|m| {
+                            json!({"input": m.input, "expected": m.expected, "actual": m.actual})
+                        })
                         .collect::<Vec<_>>(),
                     "degraded": degradation.is_some(),
                     "degradation_reason": degradation.map(DegradationReason::as_str),
@@ -857,6 +859,8 @@ impl Engine {
             );
         }
         let list = |name: &str| groups.get(name).cloned().unwrap_or_default();
+        let problems: Vec<String> = snapshot.problems.iter().map(ToString::to_string).collect();
+        let loaded_at = (snapshot.loaded_unix_ms > 0).then(|| rfc3339_utc(snapshot.loaded_unix_ms));
         let g = &snapshot.global;
         json!({
             "global_status": {
@@ -869,8 +873,8 @@ impl Engine {
                 "configuration": {
                     "valid": snapshot.problems.is_empty(),
                     "file": snapshot.file,
-                    "problems": snapshot.problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                    "loaded_at": (snapshot.loaded_unix_ms > 0).then(|| rfc3339_utc(snapshot.loaded_unix_ms)),
+                    "problems": problems,
+                    "loaded_at": loaded_at,
                     "last_rejected": last_failure.map(|(at, problems)| json!({
                         "at": rfc3339_utc(at),
                         "problems": problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
