@@ -100,21 +100,13 @@ class _ShadowRunner:
         expected: Any,
         compare: Callable[[Any, Any], bool] | None,
     ) -> None:
-        # Any failure of the accelerated path in shadow is counted, never raised: the caller
-        # was answered by the Python path already.
         started = time.perf_counter_ns()
         try:
             actual = accelerated(*args, **kwargs)
-            matched = bool(compare(expected, actual)) if compare else expected == actual
-        except DECLINE:
-            _native.record_decline(feature)
-            return
         except RECOVERABLE as error:
-            ns = time.perf_counter_ns() - started
-            _native.record_shadow(feature, ns, False, f"{type(error).__name__}: {error}")
+            settle_shadow(feature, started, args, kwargs, expected, compare, error=error)
             return
-        ns = time.perf_counter_ns() - started
-        record_comparison(feature, ns, matched, args, kwargs, expected, actual)
+        settle_shadow(feature, started, args, kwargs, expected, compare, actual=actual)
 
     def drain(self, timeout: float = 30.0) -> None:
         """Wait until every queued shadow run is done (for tests and orderly shutdown)."""
@@ -122,16 +114,30 @@ class _ShadowRunner:
             self._idle.wait_for(lambda: not self._jobs and not self._busy, timeout=timeout)
 
 
-def record_comparison(
+def settle_shadow(
     feature: str,
-    ns: int,
-    matched: bool,
+    started: int,
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
     expected: Any,
-    actual: Any,
+    compare: Callable[[Any, Any], bool] | None,
+    *,
+    actual: Any = None,
+    error: BaseException | None = None,
 ) -> None:
-    if matched:
+    """Record how one shadow run went. Any failure of the accelerated path (or of `compare`)
+    is counted, never raised: the caller was answered by the Python path already."""
+    if error is None:
+        try:
+            matched = bool(compare(expected, actual)) if compare else expected == actual
+        except RECOVERABLE as compare_error:
+            error = compare_error
+    ns = time.perf_counter_ns() - started
+    if isinstance(error, DECLINE):
+        _native.record_decline(feature)
+    elif error is not None:
+        _native.record_shadow(feature, ns, False, f"{type(error).__name__}: {error}")
+    elif matched:
         _native.record_shadow(feature, ns, True)
     else:
         shown = repr((args, kwargs))
@@ -191,16 +197,10 @@ class _AsyncShadows:
         started = time.perf_counter_ns()
         try:
             actual = await accelerated(*args, **kwargs)
-            matched = bool(compare(expected, actual)) if compare else expected == actual
-        except DECLINE:
-            _native.record_decline(feature)
-            return
         except RECOVERABLE as error:
-            ns = time.perf_counter_ns() - started
-            _native.record_shadow(feature, ns, False, f"{type(error).__name__}: {error}")
+            settle_shadow(feature, started, args, kwargs, expected, compare, error=error)
             return
-        ns = time.perf_counter_ns() - started
-        record_comparison(feature, ns, matched, args, kwargs, expected, actual)
+        settle_shadow(feature, started, args, kwargs, expected, compare, actual=actual)
 
     async def drain(self) -> None:
         """Wait for every shadow run in flight (for tests and orderly shutdown)."""
