@@ -18,7 +18,13 @@ from litellm_rust.acceleration import (
     register_component,
     remove_acceleration,
 )
-from litellm_rust.errors import ConfigError, LitellmRustError, UnknownFeatureError
+from litellm_rust.errors import (
+    ConfigError,
+    LitellmRustError,
+    TokenizerUnavailable,
+    UnknownFeatureError,
+    UnsupportedInput,
+)
 from litellm_rust.flags import (
     clear_runtime_overrides,
     decide,
@@ -41,7 +47,9 @@ __all__ = [
     "ConfigError",
     "LitellmRustError",
     "Patch",
+    "TokenizerUnavailable",
     "UnknownFeatureError",
+    "UnsupportedInput",
     "apply_acceleration",
     "clear_runtime_overrides",
     "count_tokens",
