@@ -12,7 +12,6 @@ queue drops the run and counts the drop.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import functools
 import inspect
@@ -20,7 +19,10 @@ import logging
 import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+if TYPE_CHECKING:
+    import asyncio
 
 from litellm_rust import _native
 
@@ -179,6 +181,10 @@ class _AsyncShadows:
         if len(self.tasks) >= self.capacity:
             _native.record_shadow_drop(feature)
             return
+        # Imported here: asyncio costs tens of milliseconds at import, and only async guards
+        # need it, by which time the host has imported it.
+        import asyncio
+
         task = asyncio.get_running_loop().create_task(
             self._compare(feature, accelerated, args, kwargs, expected, compare)
         )
@@ -204,6 +210,8 @@ class _AsyncShadows:
 
     async def drain(self) -> None:
         """Wait for every shadow run in flight (for tests and orderly shutdown)."""
+        import asyncio
+
         while self.tasks:
             await asyncio.gather(*list(self.tasks))
 
