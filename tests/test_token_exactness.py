@@ -452,7 +452,7 @@ def litellm_tokenizer(model: str) -> str | None:
     if kind is not None:
         return None
     encoding = openai_tokenizer_encoding_name(model)
-    return encoding if encoding in ("cl100k_base", "o200k_base") else None
+    return encoding if encoding in ("cl100k_base", "o200k_base", "p50k_base", "p50k_edit") else None
 
 
 def selection_models() -> list[str]:

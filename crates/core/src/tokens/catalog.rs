@@ -354,6 +354,8 @@ impl ModelCatalog {
             None => match self.openai_encoding_name(patterns, model) {
                 "cl100k_base" => Ok(Tokenizer::Cl100kBase),
                 "o200k_base" => Ok(Tokenizer::O200kBase),
+                "p50k_base" => Ok(Tokenizer::P50kBase),
+                "p50k_edit" => Ok(Tokenizer::P50kEdit),
                 other => Err(format!(
                     "the {other} encoding is not built into litellm-rust"
                 )),

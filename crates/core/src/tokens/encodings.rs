@@ -1,14 +1,16 @@
 //! The tokenizers LiteLLM counts with, loaded lazily and once per process.
 //!
 //! `cl100k_base` and `o200k_base` are compiled into the `bpe-openai` crate (its build script reads
-//! the encodings from the crate's own `data/` folder; nothing is downloaded). The Anthropic and
-//! DeepSeek tokenizers are the Hugging Face JSON files that ship inside the installed litellm
-//! package, read from the directory the caller names.
+//! the encodings from the crate's own `data/` folder; nothing is downloaded). `p50k_base` (with
+//! `p50k_edit`) is the tiktoken ranks file, and the Anthropic and DeepSeek tokenizers are the
+//! Hugging Face JSON files, that ship inside the installed litellm package, read from the
+//! directory the caller names.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use super::error::TokensError;
+use super::p50k::{self, RankedEncoding};
 use super::piece_counts::count_pieces;
 use super::pieces::Pieces;
 
@@ -19,6 +21,12 @@ pub enum Tokenizer {
     Cl100kBase,
     /// tiktoken's `o200k_base` (gpt-4o, o-series, gpt-4.1, gpt-5).
     O200kBase,
+    /// tiktoken's `p50k_base` (text-davinci-002/003, code-davinci, code-cushman), reached only
+    /// when the model cost map lists such a model (LiteLLM's shipped map lists none).
+    P50kBase,
+    /// tiktoken's `p50k_edit` (the `*-edit-001` models): `p50k_base`'s ranks with
+    /// fill-in-the-middle special tokens, which only decoding can tell apart.
+    P50kEdit,
     /// `anthropic_tokenizer.json` from litellm's package.
     Anthropic,
     /// `deepseek_tokenizer.json` from litellm's package.
@@ -31,6 +39,8 @@ impl Tokenizer {
         match self {
             Tokenizer::Cl100kBase => "cl100k_base",
             Tokenizer::O200kBase => "o200k_base",
+            Tokenizer::P50kBase => "p50k_base",
+            Tokenizer::P50kEdit => "p50k_edit",
             Tokenizer::Anthropic => "anthropic",
             Tokenizer::DeepSeek => "deepseek",
         }
@@ -39,7 +49,16 @@ impl Tokenizer {
     /// Whether LiteLLM counts with this through tiktoken, which it does in 1,024-character
     /// chunks; Hugging Face tokenizers count the text whole.
     pub fn is_tiktoken(self) -> bool {
-        matches!(self, Tokenizer::Cl100kBase | Tokenizer::O200kBase)
+        !matches!(self, Tokenizer::Anthropic | Tokenizer::DeepSeek)
+    }
+
+    /// Which per-thread memo of piece counts this encoding uses: one per distinct ranks table.
+    pub(crate) fn memo_table(self) -> usize {
+        match self {
+            Tokenizer::O200kBase => 1,
+            Tokenizer::P50kBase | Tokenizer::P50kEdit => 2,
+            _ => 0,
+        }
     }
 }
 
@@ -53,20 +72,43 @@ const CL100K_SPECIALS: [(u32, &str); 5] = [
     (100276, "<|endofprompt|>"),
 ];
 
-/// The Hugging Face tokenizer files of one litellm installation, each parsed on first use.
-pub(crate) struct HuggingFaceFiles {
+/// The tokenizer files of one litellm installation, each parsed on first use.
+pub(crate) struct TokenizerFiles {
     directory: PathBuf,
     anthropic: OnceLock<Result<tokenizers::Tokenizer, TokensError>>,
     deepseek: OnceLock<Result<tokenizers::Tokenizer, TokensError>>,
+    // The encoding itself is shared by the process; this remembers a failure for this folder.
+    p50k: OnceLock<Result<&'static RankedEncoding, TokensError>>,
 }
 
-impl HuggingFaceFiles {
+impl TokenizerFiles {
     pub(crate) fn new(directory: PathBuf) -> Self {
         Self {
             directory,
             anthropic: OnceLock::new(),
             deepseek: OnceLock::new(),
+            p50k: OnceLock::new(),
         }
+    }
+
+    /// `p50k_base`'s ranks, from this installation's bundled file.
+    pub(crate) fn p50k(&self) -> Result<&'static RankedEncoding, TokensError> {
+        self.p50k
+            .get_or_init(|| p50k::p50k_base(&self.directory))
+            .clone()
+    }
+
+    /// The `bpe-openai` encoding of a tiktoken tokenizer, `None` for Hugging Face ones.
+    pub(crate) fn tiktoken(
+        &self,
+        tokenizer: Tokenizer,
+    ) -> Result<Option<&'static bpe_openai::Tokenizer>, TokensError> {
+        Ok(match tokenizer {
+            Tokenizer::Cl100kBase => Some(bpe_openai::cl100k_base()),
+            Tokenizer::O200kBase => Some(bpe_openai::o200k_base()),
+            Tokenizer::P50kBase | Tokenizer::P50kEdit => Some(&self.p50k()?.tokenizer),
+            Tokenizer::Anthropic | Tokenizer::DeepSeek => None,
+        })
     }
 
     fn load(&self, tokenizer: Tokenizer) -> Result<&tokenizers::Tokenizer, TokensError> {
@@ -94,19 +136,10 @@ fn load_file(path: &Path) -> Result<tokenizers::Tokenizer, TokensError> {
     })
 }
 
-/// The `bpe-openai` encoding of a tiktoken tokenizer.
-pub(crate) fn tiktoken_bpe(tokenizer: Tokenizer) -> Option<&'static bpe_openai::Tokenizer> {
-    match tokenizer {
-        Tokenizer::Cl100kBase => Some(bpe_openai::cl100k_base()),
-        Tokenizer::O200kBase => Some(bpe_openai::o200k_base()),
-        _ => None,
-    }
-}
-
 /// Counts, encodes and decodes text with one tokenizer, the way LiteLLM's Python path does.
 pub(crate) struct Codec<'a> {
     pub(crate) tokenizer: Tokenizer,
-    pub(crate) files: &'a HuggingFaceFiles,
+    pub(crate) files: &'a TokenizerFiles,
 }
 
 impl Codec<'_> {
@@ -114,7 +147,7 @@ impl Codec<'_> {
     /// encodings in chunks of `chunk_chars` characters, Hugging Face tokenizers whole and with
     /// their special tokens added.
     pub(crate) fn count_exact(&self, text: &str, chunk_chars: usize) -> Result<usize, TokensError> {
-        if let Some(bpe) = tiktoken_bpe(self.tokenizer) {
+        if let Some(bpe) = self.files.tiktoken(self.tokenizer)? {
             return Ok(count_in_chunks(self.tokenizer, bpe, text, chunk_chars));
         }
         let hugging_face = self.files.load(self.tokenizer)?;
@@ -127,7 +160,10 @@ impl Codec<'_> {
     /// Token ids of `text`, like `litellm.encode`: ordinary tiktoken encoding (special-token text
     /// is plain text), or a Hugging Face encoding with special tokens added.
     pub(crate) fn encode(&self, text: &str) -> Result<Vec<u32>, TokensError> {
-        if let Some(bpe) = tiktoken_bpe(self.tokenizer) {
+        if matches!(self.tokenizer, Tokenizer::P50kBase | Tokenizer::P50kEdit) {
+            return Ok(self.files.p50k()?.encode(text));
+        }
+        if let Some(bpe) = self.files.tiktoken(self.tokenizer)? {
             return Ok(bpe.encode(text));
         }
         let hugging_face = self.files.load(self.tokenizer)?;
@@ -140,7 +176,11 @@ impl Codec<'_> {
     /// Text of `tokens`, like `litellm.decode`: tiktoken bytes decoded with `errors="replace"`,
     /// or a Hugging Face decode that skips special tokens.
     pub(crate) fn decode(&self, tokens: &[u32]) -> Result<String, TokensError> {
-        if let Some(bpe) = tiktoken_bpe(self.tokenizer) {
+        if matches!(self.tokenizer, Tokenizer::P50kBase | Tokenizer::P50kEdit) {
+            let edit = self.tokenizer == Tokenizer::P50kEdit;
+            return self.files.p50k()?.decode(edit, tokens);
+        }
+        if let Some(bpe) = self.files.tiktoken(self.tokenizer)? {
             return decode_tiktoken(self.tokenizer, bpe, tokens);
         }
         let hugging_face = self.files.load(self.tokenizer)?;
@@ -210,7 +250,7 @@ pub(crate) fn count_in_chunks(
 
 /// One chunk as tiktoken's `encode_ordinary(chunk)` counts it: pre-tokenized pieces, each BPE'd.
 pub(crate) fn count_chunk(tokenizer: Tokenizer, bpe: &bpe_openai::Tokenizer, chunk: &str) -> usize {
-    let table = usize::from(tokenizer == Tokenizer::O200kBase);
+    let table = tokenizer.memo_table();
     let pieces = Pieces::new(tokenizer, bpe, chunk).map(str::as_bytes);
     count_pieces(table, pieces, |piece| bpe.bpe.count(piece))
 }

@@ -30,6 +30,7 @@ mod encodings;
 mod error;
 mod images;
 mod messages;
+mod p50k;
 mod piece_counts;
 mod pieces;
 mod tools;
@@ -48,7 +49,7 @@ pub use tools::{SchemaStyle, ToolSection};
 pub use value::Value;
 
 use catalog::NamePatterns;
-use encodings::{chunk_end, count_in_chunks, tiktoken_bpe, Codec, HuggingFaceFiles};
+use encodings::{chunk_end, count_in_chunks, Codec, TokenizerFiles};
 use error::Refusal;
 use messages::Accounting;
 use workers::Tasks;
@@ -139,18 +140,19 @@ pub struct TokenCounter {
 struct CounterState {
     catalog: ModelCatalog,
     patterns: NamePatterns,
-    files: HuggingFaceFiles,
+    files: TokenizerFiles,
     selections: RwLock<HashMap<(Option<String>, bool), Selection>>,
 }
 
 impl TokenCounter {
-    /// A counter over `catalog`, reading Hugging Face tokenizer files from `tokenizer_dir`
-    /// (litellm's `litellm_core_utils/tokenizers` folder) when a model needs them.
+    /// A counter over `catalog`, reading the tokenizer files litellm bundles (Hugging Face JSON,
+    /// the `p50k_base` ranks) from `tokenizer_dir` (litellm's `litellm_core_utils/tokenizers`
+    /// folder) when a model needs them.
     pub fn new(catalog: ModelCatalog, tokenizer_dir: PathBuf) -> Result<Self, TokensError> {
         let state = CounterState {
             catalog,
             patterns: NamePatterns::new()?,
-            files: HuggingFaceFiles::new(tokenizer_dir),
+            files: TokenizerFiles::new(tokenizer_dir),
             selections: RwLock::new(HashMap::new()),
         };
         Ok(Self {
@@ -320,7 +322,7 @@ impl CounterState {
         text: &str,
         parallel: bool,
     ) -> Result<i64, TokensError> {
-        let bpe = tiktoken_bpe(tokenizer);
+        let bpe = self.files.tiktoken(tokenizer)?;
         let parts = match bpe {
             Some(_) if parallel && text.len() > PARALLEL_MIN_CHUNKS * CHUNK_CHARS => {
                 chunk_groups(text)

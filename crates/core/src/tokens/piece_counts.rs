@@ -38,15 +38,15 @@ const EMPTY: Slot = Slot {
 
 #[derive(Default)]
 struct Memo {
-    tables: [Option<Box<[Slot]>>; 2],
+    tables: [Option<Box<[Slot]>>; 3],
 }
 
 thread_local! {
     static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
 }
 
-/// The sum of the token counts of `pieces` under encoding `table` (0 or 1), taking each from
-/// this thread's memo when remembered and from `count` otherwise.
+/// The sum of the token counts of `pieces` under encoding `table` (`Tokenizer::memo_table`),
+/// taking each from this thread's memo when remembered and from `count` otherwise.
 pub(crate) fn count_pieces<'a>(
     table: usize,
     mut pieces: impl Iterator<Item = &'a [u8]>,

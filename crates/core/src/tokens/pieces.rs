@@ -1,4 +1,5 @@
-//! tiktoken's pre-tokenization of `cl100k_base` and `o200k_base`, scanned by hand for ASCII.
+//! tiktoken's pre-tokenization of `cl100k_base`, `o200k_base` and `p50k_base`, scanned by hand
+//! for ASCII.
 //!
 //! Before BPE, tiktoken splits text into pieces with a regex. `bpe-openai` runs that regex
 //! through `regex-automata`, which was half of the time of a count (perf: `find_fwd`, the meta
@@ -15,6 +16,8 @@
 //!   | ␠?[^\s\pL\pN]+[\r\n]* | \s*[\r\n]+ | \s+(?!\S) | \s+`
 //! - o200k: `[^\r\n\pL\pN]?Upper*Lower+Contraction? | [^\r\n\pL\pN]?Upper+Lower*Contraction?
 //!   | \pN{1,3} | ␠?[^\s\pL\pN]+[\r\n/]* | \s*[\r\n]+ | \s+(?!\S) | \s+`
+//! - p50k (r50k's): `'(?:[sdmt]|ll|ve|re)` (this case only) `| ␠?\pL+ | ␠?\pN+ | ␠?[^\s\pL\pN]+
+//!   | \s+$ | \s+(?!\S) | \s`
 
 use super::encodings::Tokenizer;
 
@@ -218,11 +221,57 @@ fn o200k_piece(bytes: &[u8]) -> Option<usize> {
     whitespace(bytes)
 }
 
-/// The pieces tiktoken's regex splits `text` into, for `cl100k_base` or `o200k_base`.
+/// The first p50k piece of `bytes` (not empty), or `None` when the regex must decide.
+fn p50k_piece(bytes: &[u8]) -> Option<usize> {
+    if bytes[0] == b'\'' {
+        // Case-sensitive ASCII literals: a non-ASCII second character simply does not match.
+        let length = match (bytes.get(1), bytes.get(2)) {
+            (Some(b's' | b'd' | b'm' | b't'), _) => 2,
+            (Some(b'l'), Some(b'l')) | (Some(b'v' | b'r'), Some(b'e')) => 3,
+            _ => 0,
+        };
+        if length > 0 {
+            return Some(length);
+        }
+    }
+    let first = class(bytes, 0);
+    let start = match first {
+        Class::Unknown => return None,
+        Class::Space if bytes[0] == b' ' => 1,
+        _ => 0,
+    };
+    let run_class = match class(bytes, start) {
+        Class::Unknown => return None,
+        Class::Upper | Class::Lower => Some(is_letter as fn(Class) -> bool),
+        Class::Digit => Some((|class| class == Class::Digit) as fn(Class) -> bool),
+        Class::Other => Some((|class| class == Class::Other) as fn(Class) -> bool),
+        _ => None,
+    };
+    if let Some(keep) = run_class {
+        return run(bytes, start, keep);
+    }
+    // Whitespace, taken whole at the end of the text, else all but the last character (which
+    // may start the next piece as `␠?…`), else the one character.
+    let end = run(bytes, 0, is_whitespace)?;
+    if end == bytes.len() || end == 1 {
+        return Some(end);
+    }
+    Some(end - 1)
+}
+
+/// Which hand scanner finds the pieces of one encoding.
+#[derive(Clone, Copy)]
+enum Scanner {
+    Cl100k,
+    O200k,
+    P50k,
+}
+
+/// The pieces tiktoken's regex splits `text` into, for a tiktoken encoding.
 pub(crate) struct Pieces<'a> {
     text: &'a str,
     position: usize,
-    o200k: bool,
+    scanner: Scanner,
     regex: &'a bpe_openai::Tokenizer,
 }
 
@@ -236,7 +285,11 @@ impl<'a> Pieces<'a> {
         Self {
             text,
             position: 0,
-            o200k: tokenizer == Tokenizer::O200kBase,
+            scanner: match tokenizer {
+                Tokenizer::O200kBase => Scanner::O200k,
+                Tokenizer::P50kBase | Tokenizer::P50kEdit => Scanner::P50k,
+                _ => Scanner::Cl100k,
+            },
             regex,
         }
     }
@@ -251,10 +304,10 @@ impl<'a> Iterator for Pieces<'a> {
             .get(self.position..)
             .filter(|rest| !rest.is_empty())?;
         let bytes = rest.as_bytes();
-        let scanned = if self.o200k {
-            o200k_piece(bytes)
-        } else {
-            cl100k_piece(bytes)
+        let scanned = match self.scanner {
+            Scanner::Cl100k => cl100k_piece(bytes),
+            Scanner::O200k => o200k_piece(bytes),
+            Scanner::P50k => p50k_piece(bytes),
         };
         // The regex matches a non-empty piece at every position (every character is a letter, a
         // digit, whitespace or none of these, and each has an alternative), so the fallback to
@@ -273,19 +326,37 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn scanned(tokenizer: Tokenizer, text: &str) -> Vec<&str> {
-        let regex = match tokenizer {
+    const TOKENIZERS: [Tokenizer; 3] = [
+        Tokenizer::Cl100kBase,
+        Tokenizer::O200kBase,
+        Tokenizer::P50kBase,
+    ];
+
+    // p50k's pre-tokenizer over a dictionary of the 256 bytes: splitting needs no real ranks.
+    fn p50k_regex() -> &'static bpe_openai::Tokenizer {
+        static REGEX: std::sync::OnceLock<bpe_openai::Tokenizer> = std::sync::OnceLock::new();
+        REGEX.get_or_init(|| {
+            let bytes = (0..=255u8).map(|byte| vec![byte]);
+            let bpe =
+                bpe_openai::byte_pair_encoding::BytePairEncoding::from_dictionary(bytes, None);
+            crate::tokens::p50k::pretokenized(bpe).unwrap()
+        })
+    }
+
+    fn encoding(tokenizer: Tokenizer) -> &'static bpe_openai::Tokenizer {
+        match tokenizer {
             Tokenizer::O200kBase => bpe_openai::o200k_base(),
+            Tokenizer::P50kBase => p50k_regex(),
             _ => bpe_openai::cl100k_base(),
-        };
-        Pieces::new(tokenizer, regex, text).collect()
+        }
+    }
+
+    fn scanned(tokenizer: Tokenizer, text: &str) -> Vec<&str> {
+        Pieces::new(tokenizer, encoding(tokenizer), text).collect()
     }
 
     fn regex(tokenizer: Tokenizer, text: &str) -> Vec<&str> {
-        match tokenizer {
-            Tokenizer::O200kBase => bpe_openai::o200k_base().split(text).collect(),
-            _ => bpe_openai::cl100k_base().split(text).collect(),
-        }
+        encoding(tokenizer).split(text).collect()
     }
 
     #[test]
@@ -334,6 +405,30 @@ mod tests {
                 "  "
             ]
         );
+        assert_eq!(
+            scanned(Tokenizer::P50kBase, text),
+            [
+                "He",
+                "'s",
+                " ",
+                " DON",
+                "'",
+                "T",
+                " don",
+                "'t",
+                " HTMLParser",
+                " x",
+                "1234",
+                " !!",
+                "\n\n ",
+                " ///",
+                " a",
+                "\r\n",
+                "\t",
+                "b",
+                "  "
+            ]
+        );
     }
 
     #[test]
@@ -343,7 +438,7 @@ mod tests {
             "'\u{17f}",
             "1\u{663}",
         ] {
-            for tokenizer in [Tokenizer::Cl100kBase, Tokenizer::O200kBase] {
+            for tokenizer in TOKENIZERS {
                 assert_eq!(scanned(tokenizer, text), regex(tokenizer, text), "{text:?}");
             }
         }
@@ -368,7 +463,7 @@ mod tests {
 
         #[test]
         fn pieces_equal_the_regex(text in any_text()) {
-            for tokenizer in [Tokenizer::Cl100kBase, Tokenizer::O200kBase] {
+            for tokenizer in TOKENIZERS {
                 prop_assert_eq!(scanned(tokenizer, &text), regex(tokenizer, &text));
             }
         }
@@ -378,7 +473,7 @@ mod tests {
             words in proptest::collection::vec("[ \t\r\n'A-Za-z0-9/.,!]{0,6}", 0..12)
         ) {
             let text = words.concat();
-            for tokenizer in [Tokenizer::Cl100kBase, Tokenizer::O200kBase] {
+            for tokenizer in TOKENIZERS {
                 prop_assert_eq!(scanned(tokenizer, &text), regex(tokenizer, &text));
             }
         }
