@@ -4,6 +4,8 @@
 //! every key is counted (so the role is too), a `name` adds 1 (or -1 under the old rules), tool
 //! calls count their `arguments`, and the reply primer adds 3 more.
 
+use std::borrow::Cow;
+
 use super::error::Refusal;
 use super::images::{image_tokens, image_tokens_of_non_string, Detail};
 use super::tools::{chat_template_schemas, tool_choice_cost, typescript_definitions, ToolSection};
@@ -83,7 +85,11 @@ impl Accounting<'_> {
             if !matches!(value, Value::Map(_)) {
                 return Err(Refusal::Raises("function_call is not a dict".to_owned()));
             }
-            return self.count_str(value.get("arguments").unwrap_or(&Value::Str(String::new())));
+            return self.count_str(
+                value
+                    .get("arguments")
+                    .unwrap_or(&Value::Str(Cow::Borrowed(""))),
+            );
         }
         let Value::List(calls) = value else {
             return Err(Refusal::Raises("tool_calls is not a list".to_owned()));
@@ -106,7 +112,7 @@ impl Accounting<'_> {
             total += self.count_str(
                 function
                     .get("arguments")
-                    .unwrap_or(&Value::Str(String::new())),
+                    .unwrap_or(&Value::Str(Cow::Borrowed(""))),
             )?;
         }
         Ok(total)
@@ -169,7 +175,7 @@ impl Accounting<'_> {
                 "a content block 'type' that is not a string".to_owned(),
             ));
         };
-        let text_field = match block_type.as_str() {
+        let text_field = match &**block_type {
             "text" => Some("text"),
             "thinking" | "redacted_thinking" => Some("thinking"),
             "compaction" => Some("content"),
@@ -181,7 +187,7 @@ impl Accounting<'_> {
                 None => Ok(0),
             };
         }
-        match block_type.as_str() {
+        match &**block_type {
             "image_url" => self.image_url(block.get("image_url").unwrap_or(&Value::Null)),
             "image" => Err(Refusal::Unsupported("Anthropic image blocks".to_owned())),
             "tool_reference" => match block.get("tool_name").filter(|v| v.is_truthy()) {

@@ -16,8 +16,8 @@
 //! )?;
 //! let counter = TokenCounter::new(catalog, "/nonexistent".into())?;
 //! let message = Value::Map(vec![
-//!     ("role".to_owned(), Value::Str("user".to_owned())),
-//!     ("content".to_owned(), Value::Str("Hello there".to_owned())),
+//!     ("role".into(), Value::Str("user".into())),
+//!     ("content".into(), Value::Str("Hello there".into())),
 //! ]);
 //! let request = CountRequest::messages(Some("gpt-4o"), vec![message]);
 //! // 3 per message + "user" (1) + "Hello there" (2) + 3 for the reply primer.
@@ -46,7 +46,7 @@ pub use catalog::{ModelCatalog, Selection};
 pub use encodings::Tokenizer;
 pub use error::TokensError;
 pub use tools::{SchemaStyle, ToolSection};
-pub use value::Value;
+pub use value::{common_text, Value};
 
 use catalog::NamePatterns;
 use encodings::{chunk_end, count_in_chunks, Codec, TokenizerFiles};
@@ -70,6 +70,9 @@ const CHUNKS_PER_TASK: usize = 4;
 // Requests per pool task of a batch: a block of short chats is ~30 µs of counting, many times
 // its handoff, and the pool starts on the first block while the caller converts the rest.
 const BATCH_BLOCK: usize = 16;
+// Near the end of a batch its blocks shrink to a 1/TAIL_SHARE of the requests still to come, so
+// that the threads run out of work together instead of one finishing a whole block alone.
+const TAIL_SHARE: usize = 4;
 const SELECTION_CACHE_LIMIT: usize = 4096;
 
 /// What is counted: LiteLLM's `text=` or `messages=`.
@@ -84,8 +87,9 @@ pub enum CountInput {
 /// One `litellm.token_counter` call, its arguments already converted.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CountRequest {
-    /// `model=`; `None` counts with LiteLLM's default encoding.
-    pub model: Option<String>,
+    /// `model=`; `None` counts with LiteLLM's default encoding. Shared, so that the requests
+    /// of a batch do not each allocate a copy of the name.
+    pub model: Option<Arc<str>>,
     /// `text=` or `messages=`.
     pub input: CountInput,
     /// `tools=`, [`Value::Null`] when not given.
@@ -116,7 +120,7 @@ impl CountRequest {
 
     fn with_input(model: Option<&str>, input: CountInput) -> Self {
         Self {
-            model: model.map(str::to_owned),
+            model: model.map(Arc::from),
             input,
             tools: Value::Null,
             tool_choice: Value::Null,
@@ -141,7 +145,44 @@ struct CounterState {
     catalog: ModelCatalog,
     patterns: NamePatterns,
     files: TokenizerFiles,
-    selections: RwLock<HashMap<(Option<String>, bool), Selection>>,
+    selections: RwLock<Selections>,
+}
+
+/// Selections by model name, one map per `hugging_face_disabled`, looked up by `&str`: building
+/// an owned key per lookup was an allocation per count.
+#[derive(Default)]
+struct Selections {
+    named: [HashMap<String, Selection>; 2],
+    unnamed: [Option<Selection>; 2],
+}
+
+impl Selections {
+    fn get(&self, model: Option<&str>, hugging_face_disabled: bool) -> Option<&Selection> {
+        let side = usize::from(hugging_face_disabled);
+        match model {
+            Some(name) => self.named.get(side)?.get(name),
+            None => self.unnamed.get(side)?.as_ref(),
+        }
+    }
+
+    fn insert(&mut self, model: Option<&str>, hugging_face_disabled: bool, selection: Selection) {
+        let side = usize::from(hugging_face_disabled);
+        match model {
+            Some(name) => {
+                if let Some(named) = self.named.get_mut(side) {
+                    if named.len() >= SELECTION_CACHE_LIMIT {
+                        named.clear();
+                    }
+                    named.insert(name.to_owned(), selection);
+                }
+            }
+            None => {
+                if let Some(slot) = self.unnamed.get_mut(side) {
+                    *slot = Some(selection);
+                }
+            }
+        }
+    }
 }
 
 impl TokenCounter {
@@ -153,7 +194,7 @@ impl TokenCounter {
             catalog,
             patterns: NamePatterns::new()?,
             files: TokenizerFiles::new(tokenizer_dir),
-            selections: RwLock::new(HashMap::new()),
+            selections: RwLock::new(Selections::default()),
         };
         Ok(Self {
             state: Arc::new(state),
@@ -223,9 +264,8 @@ fn guarded<T>(work: impl FnOnce() -> Result<T, TokensError>) -> Result<T, Tokens
 
 impl CounterState {
     fn select(&self, model: Option<&str>, hugging_face_disabled: bool) -> Selection {
-        let key = (model.map(str::to_owned), hugging_face_disabled);
         if let Ok(cache) = self.selections.read() {
-            if let Some(selection) = cache.get(&key) {
+            if let Some(selection) = cache.get(model, hugging_face_disabled) {
                 return selection.clone();
             }
         }
@@ -233,10 +273,7 @@ impl CounterState {
             .catalog
             .select(&self.patterns, model, hugging_face_disabled);
         if let Ok(mut cache) = self.selections.write() {
-            if cache.len() >= SELECTION_CACHE_LIMIT {
-                cache.clear();
-            }
-            cache.insert(key, selection.clone());
+            cache.insert(model, hugging_face_disabled, selection.clone());
         }
         selection
     }
@@ -250,6 +287,15 @@ impl CounterState {
 
     fn count_request(&self, request: &CountRequest, parallel: bool) -> Result<i64, TokensError> {
         let selection = self.select(request.model.as_deref(), request.hugging_face_disabled);
+        self.count_selected(&selection, request, parallel)
+    }
+
+    fn count_selected(
+        &self,
+        selection: &Selection,
+        request: &CountRequest,
+        parallel: bool,
+    ) -> Result<i64, TokensError> {
         let tokenizer = selection
             .counting
             .clone()
@@ -335,7 +381,7 @@ impl CounterState {
         // Chunks are independent by LiteLLM's own rule, so a long text splits across cores. The
         // pool's tasks must own their input: copying the text costs ~1 µs per 10k tokens.
         let shared: Arc<str> = Arc::from(text);
-        let mut tasks = Tasks::new(move |(start, end): (usize, usize)| {
+        let mut tasks = Tasks::new(move |&(start, end): &(usize, usize)| {
             shared
                 .get(start..end)
                 .map(|part| count_in_chunks(tokenizer, bpe, part, CHUNK_CHARS))
@@ -377,31 +423,55 @@ pub struct CountBatch {
     tasks: Tasks<Vec<CountRequest>, Vec<Result<i64, TokensError>>>,
     block: Vec<CountRequest>,
     block_sizes: Vec<usize>,
+    expected: usize,
+    pushed: usize,
 }
 
 impl CountBatch {
     fn new(counter: TokenCounter, expected: usize) -> Self {
-        let tasks = Tasks::new(move |block: Vec<CountRequest>| {
-            block
-                .iter()
-                .map(|request| guarded(|| counter.state.count_request(request, false)))
-                .collect()
+        let tasks = Tasks::new(move |block: &Vec<CountRequest>| {
+            // A batch's requests nearly always share one model: select once per run of them
+            // rather than take the cache's lock (a cache line both threads write) per request.
+            let mut results = Vec::with_capacity(block.len());
+            let mut chosen: Option<(&CountRequest, Selection)> = None;
+            for request in block {
+                let selection = match chosen.take() {
+                    Some((previous, selection))
+                        if previous.model == request.model
+                            && previous.hugging_face_disabled == request.hugging_face_disabled =>
+                    {
+                        selection
+                    }
+                    _ => counter.select(request.model.as_deref(), request.hugging_face_disabled),
+                };
+                results.push(guarded(|| {
+                    counter.state.count_selected(&selection, request, false)
+                }));
+                chosen = Some((request, selection));
+            }
+            results
         });
         Self {
             tasks,
             block: Vec::with_capacity(expected.min(BATCH_BLOCK)),
-            block_sizes: Vec::with_capacity(expected.div_ceil(BATCH_BLOCK)),
+            block_sizes: Vec::with_capacity(expected.div_ceil(BATCH_BLOCK) + BATCH_BLOCK),
+            expected,
+            pushed: 0,
         }
     }
 
     /// Adds a request; each full block is offered to the pool at once.
     pub fn push(&mut self, request: CountRequest) {
         self.block.push(request);
-        if self.block.len() >= BATCH_BLOCK {
+        self.pushed += 1;
+        // A batch no larger than one block stays on the calling thread: it never pays a handoff.
+        let still_to_come = self.expected.saturating_sub(self.pushed);
+        let target = (still_to_come / TAIL_SHARE).clamp(1, BATCH_BLOCK);
+        if self.expected > BATCH_BLOCK && self.block.len() >= target {
             self.block_sizes.push(self.block.len());
             self.tasks.push(std::mem::replace(
                 &mut self.block,
-                Vec::with_capacity(BATCH_BLOCK),
+                Vec::with_capacity(target),
             ));
         }
     }

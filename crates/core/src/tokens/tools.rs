@@ -151,7 +151,7 @@ pub(crate) fn function_definitions(tools: &[Value], skip_web_search: bool) -> Ve
         };
         if input_schema.is_some() {
             for (key, value) in entries {
-                if ANTHROPIC_MAPPED_KEYS.contains(&key.as_str()) {
+                if ANTHROPIC_MAPPED_KEYS.contains(&&**key) {
                     continue;
                 }
                 match merged.iter_mut().find(|(k, _)| k == key) {
@@ -162,16 +162,16 @@ pub(crate) fn function_definitions(tools: &[Value], skip_web_search: bool) -> Ve
         }
         let mut function = vec![
             (
-                "name".to_owned(),
+                "name".into(),
                 tool.get("name").cloned().unwrap_or(Value::Null),
             ),
-            ("parameters".to_owned(), Value::Map(merged)),
+            ("parameters".into(), Value::Map(merged)),
         ];
         if let Some(description) = tool.get("description").filter(|d| **d != Value::Null) {
-            function.push(("description".to_owned(), description.clone()));
+            function.push(("description".into(), description.clone()));
         }
         if let Some(strict) = tool.get("strict").filter(|s| **s != Value::Null) {
-            function.push(("strict".to_owned(), Value::Bool(strict.is_truthy())));
+            function.push(("strict".into(), Value::Bool(strict.is_truthy())));
         }
         functions.push(Value::Map(function));
     }
@@ -228,9 +228,7 @@ fn format_function(function: &Value, lines: &mut Vec<String>) -> Result<(), Refu
 
 fn format_object(parameters: &Value, indent: usize, depth: usize) -> Result<String, Refusal> {
     if depth > MAX_SCHEMA_DEPTH {
-        return Err(Refusal::Unsupported(
-            "tool schema nests too deeply".to_owned(),
-        ));
+        return Err(Refusal::Unsupported("tool schema nests too deeply".into()));
     }
     let Some(Value::Map(properties)) = parameters.get("properties") else {
         return Ok(String::new());
@@ -271,9 +269,7 @@ fn format_object(parameters: &Value, indent: usize, depth: usize) -> Result<Stri
 
 fn format_type(props: &Value, indent: usize, depth: usize) -> Result<String, Refusal> {
     if depth > MAX_SCHEMA_DEPTH {
-        return Err(Refusal::Unsupported(
-            "tool schema nests too deeply".to_owned(),
-        ));
+        return Err(Refusal::Unsupported("tool schema nests too deeply".into()));
     }
     if !matches!(props, Value::Map(_)) {
         return Ok("any".to_owned());
@@ -340,8 +336,8 @@ pub(crate) fn chat_template_schemas(tools: &[Value], section: &ToolSection) -> O
             SchemaStyle::WrappedJsonLines => {
                 out.push('\n');
                 let wrapped = Value::Map(vec![
-                    ("type".to_owned(), Value::Str("function".to_owned())),
-                    ("function".to_owned(), function.clone()),
+                    ("type".into(), Value::Str("function".into())),
+                    ("function".into(), function.clone()),
                 ]);
                 python_json(&wrapped, JsonLayout::Spaced, &mut out);
             }
@@ -381,41 +377,35 @@ mod tests {
 
     fn weather_tool() -> Value {
         let location = Value::Map(vec![
-            ("type".to_owned(), Value::Str("string".to_owned())),
-            ("description".to_owned(), Value::Str("City".to_owned())),
+            ("type".into(), Value::Str("string".into())),
+            ("description".into(), Value::Str("City".into())),
         ]);
         let unit = Value::Map(vec![
-            ("type".to_owned(), Value::Str("string".to_owned())),
+            ("type".into(), Value::Str("string".into())),
             (
-                "enum".to_owned(),
-                Value::List(vec![Value::Str("c".to_owned()), Value::Str("f".to_owned())]),
+                "enum".into(),
+                Value::List(vec![Value::Str("c".into()), Value::Str("f".into())]),
             ),
         ]);
         let parameters = Value::Map(vec![
-            ("type".to_owned(), Value::Str("object".to_owned())),
+            ("type".into(), Value::Str("object".into())),
             (
-                "properties".to_owned(),
-                Value::Map(vec![
-                    ("location".to_owned(), location),
-                    ("unit".to_owned(), unit),
-                ]),
+                "properties".into(),
+                Value::Map(vec![("location".into(), location), ("unit".into(), unit)]),
             ),
             (
-                "required".to_owned(),
-                Value::List(vec![Value::Str("location".to_owned())]),
+                "required".into(),
+                Value::List(vec![Value::Str("location".into())]),
             ),
         ]);
         let function = Value::Map(vec![
-            ("name".to_owned(), Value::Str("get_weather".to_owned())),
-            (
-                "description".to_owned(),
-                Value::Str("Weather now".to_owned()),
-            ),
-            ("parameters".to_owned(), parameters),
+            ("name".into(), Value::Str("get_weather".into())),
+            ("description".into(), Value::Str("Weather now".into())),
+            ("parameters".into(), parameters),
         ]);
         Value::Map(vec![
-            ("type".to_owned(), Value::Str("function".to_owned())),
-            ("function".to_owned(), function),
+            ("type".into(), Value::Str("function".into())),
+            ("function".into(), function),
         ])
     }
 
@@ -459,11 +449,11 @@ mod tests {
     #[test]
     fn tool_choice_matches_litellm_patterns() {
         let named = Value::Map(vec![(
-            "function".to_owned(),
-            Value::Map(vec![("name".to_owned(), Value::Str("f".to_owned()))]),
+            "function".into(),
+            Value::Map(vec![("name".into(), Value::Str("f".into()))]),
         )]);
         assert_eq!(tool_choice_cost(&named), (7, Some("f")));
-        assert_eq!(tool_choice_cost(&Value::Str("none".to_owned())), (1, None));
-        assert_eq!(tool_choice_cost(&Value::Str("auto".to_owned())), (0, None));
+        assert_eq!(tool_choice_cost(&Value::Str("none".into())), (1, None));
+        assert_eq!(tool_choice_cost(&Value::Str("auto".into())), (0, None));
     }
 }

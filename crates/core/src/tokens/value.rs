@@ -1,12 +1,18 @@
 //! The values messages and tools arrive as: the JSON-like objects of a Python call, with Python's
 //! notions of truth and of `str()` that LiteLLM's accounting relies on.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// A message, tool or content block as LiteLLM sees it: a Python `dict`/`list`/scalar tree.
 ///
 /// Maps keep insertion order because LiteLLM walks `message.items()` and renders tool schemas with
 /// `json.dumps`, both in the order the caller built the dict.
+///
+/// Keys and strings are `Cow<'static, str>` so that a converter can hand over the words every
+/// message repeats (`"role"`, `"content"`, `"user"`, ...) without allocating them: converting a
+/// chat from Python made ~20 allocations, most of them copies of those words, and conversion is
+/// the serial part of a parallel batch.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     /// Python `None`.
@@ -18,11 +24,11 @@ pub enum Value {
     /// Python `float`.
     Float(f64),
     /// Python `str`.
-    Str(String),
+    Str(Cow<'static, str>),
     /// Python `list`.
     List(Vec<Value>),
     /// Python `dict` with `str` keys, in insertion order.
-    Map(Vec<(String, Value)>),
+    Map(Vec<(Cow<'static, str>, Value)>),
 }
 
 impl Value {
@@ -69,10 +75,57 @@ impl Value {
             Value::Bool(false) => Some("False".to_owned()),
             Value::Int(number) => Some(number.to_string()),
             Value::Float(number) => Some(python_float_repr(*number)),
-            Value::Str(text) => Some(text.clone()),
+            Value::Str(text) => Some(text.to_string()),
             Value::List(_) | Value::Map(_) => None,
         }
     }
+}
+
+/// `text` as a [`Value`] string or key: borrowed from a static table when it is one of the words
+/// chats repeat in every message (keys such as `"role"` and `"content"`, roles, block types),
+/// copied otherwise. Converters use it so that those words cost no allocation.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use litellm_rust_core::tokens::common_text;
+///
+/// assert!(matches!(common_text("role"), Cow::Borrowed("role")));
+/// assert!(matches!(common_text("Hello"), Cow::Owned(_)));
+/// ```
+pub fn common_text(text: &str) -> Cow<'static, str> {
+    const WORDS: [&str; 24] = [
+        "role",
+        "content",
+        "user",
+        "assistant",
+        "system",
+        "developer",
+        "tool",
+        "function",
+        "name",
+        "type",
+        "text",
+        "image_url",
+        "url",
+        "detail",
+        "auto",
+        "low",
+        "high",
+        "tool_calls",
+        "tool_call_id",
+        "id",
+        "arguments",
+        "thinking",
+        "parameters",
+        "description",
+    ];
+    // Content is usually longer than any of the words: one comparison skips the table.
+    if text.len() <= "tool_call_id".len() {
+        if let Some(word) = WORDS.iter().find(|word| **word == text) {
+            return Cow::Borrowed(word);
+        }
+    }
+    Cow::Owned(text.to_owned())
 }
 
 /// Python's `repr(float)`: the shortest digits that round-trip, in fixed notation for decimal
@@ -243,10 +296,10 @@ mod tests {
     fn json_matches_python_spacing_and_escapes() {
         let value = Value::Map(vec![
             (
-                "a".to_owned(),
+                "a".into(),
                 Value::List(vec![Value::Int(1), Value::Float(2.0), Value::Null]),
             ),
-            ("é\"".to_owned(), Value::Str("x\n\u{1}".to_owned())),
+            ("é\"".into(), Value::Str("x\n\u{1}".into())),
         ]);
         let mut out = String::new();
         python_json(&value, JsonLayout::Spaced, &mut out);
