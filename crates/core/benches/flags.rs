@@ -2,7 +2,7 @@
 
 use criterion::{black_box, criterion_main, Criterion};
 use litellm_rust_core::clock::SystemClock;
-use litellm_rust_core::flags::Engine;
+use litellm_rust_core::flags::{bucket, Engine};
 use std::sync::Arc;
 
 fn decisions(c: &mut Criterion) {
@@ -34,6 +34,9 @@ fn decisions(c: &mut Criterion) {
             b.iter(|| engine.decide(black_box(feature), Some(black_box("user-1234"))))
         });
     }
+    group.bench_function("bucket_only", |b| {
+        b.iter(|| bucket(black_box("bench_canary"), black_box("user-1234")))
+    });
     group.bench_function("unknown_feature", |b| {
         b.iter(|| engine.decide(black_box("no_such_feature"), None))
     });
