@@ -632,3 +632,25 @@ proptest! {
         prop_assert_eq!(first, bucket("feature_x", &key) <= percentage);
     }
 }
+
+#[test]
+fn a_thread_sees_every_change_and_keeps_engines_apart() {
+    let (first, _) = engine(&[("LITELLM_RUST_RUST_ROUTING", "enabled")]);
+    let (second, _) = engine(&[("LITELLM_RUST_RUST_ROUTING", "disabled")]);
+
+    for _ in 0..3 {
+        assert_eq!(first.decide("rust_routing", None), Decision::On);
+        assert_eq!(second.decide("rust_routing", None), Decision::Off);
+    }
+    first
+        .set_feature_state("rust_routing", FeatureState::Disabled, None)
+        .unwrap();
+    assert_eq!(first.decide("rust_routing", None), Decision::Off);
+    second
+        .set_feature_state("rust_routing", FeatureState::Enabled, None)
+        .unwrap();
+    assert_eq!(second.decide("rust_routing", None), Decision::On);
+
+    let reader = std::thread::spawn(move || first.decide("rust_routing", None));
+    assert_eq!(reader.join().unwrap(), Decision::Off);
+}

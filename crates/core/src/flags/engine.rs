@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 const LOG_TARGET: &str = "litellm_rust::flags";
@@ -338,6 +338,14 @@ pub fn truncate(text: &str, max: usize) -> String {
     }
 }
 
+static NEXT_ENGINE_ID: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    // (engine id, generation, snapshot) of the last snapshot this thread read.
+    static CACHED_SNAPSHOT: std::cell::RefCell<Option<(u64, u64, Arc<Snapshot>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// Whether the key (or, without one, a fresh draw) falls inside the rollout percentage; with
 /// the bucket or draw that decided it.
 fn sample(entry: &Entry, key: Option<&str>) -> (bool, Option<u32>, Option<f64>) {
@@ -372,6 +380,10 @@ struct Inputs {
 pub struct Engine {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) snapshot: ArcSwap<Snapshot>,
+    // Bumped after every new snapshot; with `id`, it tells a thread whether its cached
+    // snapshot (see `with_snapshot`) is still the current one.
+    generation: AtomicU64,
+    id: u64,
     inputs: Mutex<Inputs>,
     runtimes: Mutex<HashMap<String, Arc<FeatureRuntime>>>,
     audit: Mutex<VecDeque<AuditEntry>>,
@@ -415,6 +427,8 @@ impl Engine {
         let snapshot = Snapshot::new(defaults, env_settings.clone(), None, held, &mut runtimes, 0);
         let engine = Engine {
             snapshot: ArcSwap::from_pointee(snapshot),
+            generation: AtomicU64::new(0),
+            id: NEXT_ENGINE_ID.fetch_add(1, Ordering::Relaxed),
             inputs: Mutex::new(Inputs {
                 file_choice: FileChoice::FromEnv,
                 env: env_settings,
@@ -494,7 +508,7 @@ impl Engine {
             &mut lock(&self.runtimes),
             now,
         );
-        self.snapshot.store(Arc::new(snapshot));
+        self.publish(snapshot);
         *inputs = Inputs {
             file_choice,
             env: env_settings,
@@ -542,7 +556,12 @@ impl Engine {
             &mut lock(&self.runtimes),
             now,
         );
+        self.publish(snapshot);
+    }
+
+    fn publish(&self, snapshot: Snapshot) {
         self.snapshot.store(Arc::new(snapshot));
+        self.generation.fetch_add(1, Ordering::Release);
     }
 
     /// The current snapshot.
@@ -557,13 +576,42 @@ impl Engine {
 
     /// Decides one call. Unknown features are off.
     pub fn decide(&self, feature: &str, key: Option<&str>) -> Decision {
-        let snapshot = self.snapshot.load();
-        if snapshot.held_off().is_some() {
-            return Decision::Off;
-        }
-        match snapshot.index.get(feature) {
-            Some(&i) => snapshot.decide_index(i, key, self.clock.as_ref()),
-            None => Decision::Off,
+        self.with_snapshot(|snapshot| {
+            if snapshot.held_off().is_some() {
+                return Decision::Off;
+            }
+            match snapshot.index.get(feature) {
+                Some(&i) => snapshot.decide_index(i, key, self.clock.as_ref()),
+                None => Decision::Off,
+            }
+        })
+    }
+
+    /// Runs `read` on the current snapshot, from this thread's cache when it is current.
+    ///
+    /// `ArcSwap::load` took about 10 ns of a 21 ns decision; a thread-local copy checked
+    /// against the generation counter costs a load of a rarely written atomic. A reader racing
+    /// a reload may see the snapshot before it, as with any atomic swap; the generation is
+    /// bumped after the new snapshot is stored, so a newer generation always finds it.
+    fn with_snapshot<R>(&self, read: impl Fn(&Snapshot) -> R) -> R {
+        let generation = self.generation.load(Ordering::Acquire);
+        let cached = CACHED_SNAPSHOT.try_with(|cell| {
+            let mut cache = cell.try_borrow_mut().ok()?;
+            let current = matches!(
+                &*cache,
+                Some((engine, seen, _)) if *engine == self.id && *seen == generation
+            );
+            if !current {
+                *cache = Some((self.id, generation, self.snapshot.load_full()));
+            }
+            let (_, _, snapshot) = cache.as_ref()?;
+            Some(read(snapshot))
+        });
+        match cached {
+            Ok(Some(answer)) => answer,
+            // Thread-locals are gone while the thread exits, or the cache is in use further up
+            // this thread's stack: read the snapshot directly.
+            _ => read(&self.snapshot.load()),
         }
     }
 
@@ -649,7 +697,7 @@ impl Engine {
         if let Some(&i) = snapshot.index.get(feature) {
             snapshot.entries[i].runtime.reset();
         }
-        self.snapshot.store(Arc::new(snapshot));
+        self.publish(snapshot);
         inputs.runtime_layer = runtime_layer;
         let percentage = rollout_percentage.map_or_else(String::new, |p| format!(" at {p}%"));
         log::warn!(target: LOG_TARGET, "feature '{feature}' set to {state}{percentage} at runtime");
@@ -682,7 +730,7 @@ impl Engine {
             &mut lock(&self.runtimes),
             now,
         );
-        self.snapshot.store(Arc::new(snapshot));
+        self.publish(snapshot);
         let cleared: Vec<String> = inputs.runtime_layer.features.keys().cloned().collect();
         inputs.runtime_layer = Layer::default();
         self.record(AuditEntry {
