@@ -111,24 +111,20 @@ fn resize_high_res(width: i64, height: i64) -> (i64, i64) {
     if width <= MAX_SHORT_SIDE && height <= MAX_SHORT_SIDE {
         return (width, height);
     }
-    // Float arithmetic and truncation exactly as LiteLLM's `int(side * aspect_ratio)`.
+    // Float arithmetic and truncation exactly as LiteLLM's `int(side * aspect_ratio)`. LiteLLM
+    // writes the portrait and landscape cases out separately; they are this one computation on
+    // (short side, long side), swapped back for landscape.
     let aspect_ratio = width.max(height) as f64 / width.min(height) as f64;
+    let mut short = MAX_SHORT_SIDE;
+    let mut long = (short as f64 * aspect_ratio) as i64;
+    if long > MAX_LONG_SIDE {
+        long = MAX_LONG_SIDE;
+        short = (long as f64 / aspect_ratio) as i64;
+    }
     if width <= height {
-        let mut resized_width = MAX_SHORT_SIDE;
-        let mut resized_height = (resized_width as f64 * aspect_ratio) as i64;
-        if resized_height > MAX_LONG_SIDE {
-            resized_height = MAX_LONG_SIDE;
-            resized_width = (resized_height as f64 / aspect_ratio) as i64;
-        }
-        (resized_width, resized_height)
+        (short, long)
     } else {
-        let mut resized_height = MAX_SHORT_SIDE;
-        let mut resized_width = (resized_height as f64 * aspect_ratio) as i64;
-        if resized_width > MAX_LONG_SIDE {
-            resized_width = MAX_LONG_SIDE;
-            resized_height = (resized_width as f64 / aspect_ratio) as i64;
-        }
-        (resized_width, resized_height)
+        (long, short)
     }
 }
 
